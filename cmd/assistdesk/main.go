@@ -1,0 +1,69 @@
+// Command assistdesk is the helpdesk portal: `serve` in production, `demo`
+// to try it on one machine, `healthcheck` for containers.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/assistdesk/assistdesk/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "assistdesk:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run is the whole program; main only supplies the process's context,
+// arguments, environment and output, so tests can call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		usage(stdout)
+		return fmt.Errorf("%w: name a command", errUsage)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, getenv, stdout)
+	case "demo":
+		return demo(ctx, args[1:], getenv, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, getenv)
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return nil
+	}
+	usage(stdout)
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `assistdesk: a helpdesk portal that requests Intune remote assistance through Microsoft Graph.
+
+Usage:
+  assistdesk demo [-addr 127.0.0.1:8080]
+        run the portal with an embedded OpenID provider on this machine only
+  assistdesk serve
+        run the portal against your identity provider and Microsoft Graph
+  assistdesk healthcheck
+        exit 0 when the portal on ASSISTDESK_LISTEN_ADDR answers /healthz (for containers)
+  assistdesk help
+        show this text
+
+Configuration of serve (environment variables):
+`)
+	_ = config.WriteHelp(w)
+}

@@ -1,0 +1,173 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"golang.org/x/oauth2"
+)
+
+const (
+	// signInTimeout is how long a started sign-in may take to come back.
+	signInTimeout = 10 * time.Minute
+	// maxPendingSignIns bounds the sign-ins one browser can have open at
+	// once (several tabs), so an abandoned sign-in cannot grow a session.
+	maxPendingSignIns = 5
+
+	keyPending    = "auth.pending"
+	keyTechnician = "auth.technician"
+	keyTokens     = "auth.tokens"
+)
+
+// pendingSignIn is what a started sign-in must find again on the callback.
+type pendingSignIn struct {
+	State, Nonce, Verifier, ReturnTo string
+	Started                          time.Time
+}
+
+// Service runs the sign-in flow on top of the server-side session.
+type Service struct {
+	rp       *RelyingParty
+	sessions *scs.SessionManager
+	policy   Policy
+	now      func() time.Time
+}
+
+// NewService ties the relying party, the session manager and the policy.
+func NewService(rp *RelyingParty, sessions *scs.SessionManager, policy Policy) *Service {
+	// scs stores values with gob; concrete types behind interfaces must be known to it.
+	gob.Register([]pendingSignIn{})
+	gob.Register(Technician{})
+	gob.Register(Tokens{})
+	return &Service{rp: rp, sessions: sessions, policy: policy, now: time.Now}
+}
+
+// Policy is the authorization policy in force.
+func (s *Service) Policy() Policy { return s.policy }
+
+// Begin records a new sign-in in the browser's session and returns the
+// provider URL to send the browser to.
+func (s *Service) Begin(ctx context.Context, returnTo string) (string, error) {
+	state, err := randomString()
+	if err != nil {
+		return "", err
+	}
+	nonce, err := randomString()
+	if err != nil {
+		return "", err
+	}
+	p := pendingSignIn{
+		State:    state,
+		Nonce:    nonce,
+		Verifier: oauth2.GenerateVerifier(),
+		ReturnTo: SafeReturnTo(returnTo),
+		Started:  s.now(),
+	}
+	pending := append(s.livePending(ctx), p)
+	if len(pending) > maxPendingSignIns {
+		pending = pending[len(pending)-maxPendingSignIns:]
+	}
+	s.sessions.Put(ctx, keyPending, pending)
+	return s.rp.AuthCodeURL(p.State, p.Nonce, p.Verifier), nil
+}
+
+func (s *Service) livePending(ctx context.Context) []pendingSignIn {
+	all, _ := s.sessions.Get(ctx, keyPending).([]pendingSignIn)
+	var live []pendingSignIn
+	for _, p := range all {
+		if s.now().Sub(p.Started) < signInTimeout {
+			live = append(live, p)
+		}
+	}
+	return live
+}
+
+// takePending removes and returns the sign-in with this state: a state
+// is good for one callback only.
+func (s *Service) takePending(ctx context.Context, state string) (pendingSignIn, bool) {
+	all, _ := s.sessions.Get(ctx, keyPending).([]pendingSignIn)
+	var found pendingSignIn
+	var ok bool
+	rest := all[:0:0]
+	for _, p := range all {
+		if state != "" && p.State == state {
+			found, ok = p, true
+			continue
+		}
+		rest = append(rest, p)
+	}
+	if ok {
+		s.sessions.Put(ctx, keyPending, rest)
+	}
+	return found, ok
+}
+
+// Complete handles the provider's callback. The state is checked before
+// the code is redeemed, so a forged callback never reaches the token
+// endpoint. On success the session gets a new id (a cookie planted before
+// sign-in is worthless after it) and holds the technician and Graph tokens.
+func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo string, err error) {
+	pending, found := s.takePending(ctx, query.Get("state"))
+	if code := query.Get("error"); code != "" {
+		return "", &ProviderError{Code: code, Description: query.Get("error_description")}
+	}
+	if !found {
+		return "", ErrUnknownState
+	}
+	if s.now().Sub(pending.Started) >= signInTimeout {
+		return "", ErrSignInExpired
+	}
+	code := query.Get("code")
+	if code == "" {
+		return "", errors.New("auth: the callback carries no code")
+	}
+	t, tokens, err := s.rp.Redeem(ctx, code, pending.Verifier, pending.Nonce)
+	if err != nil {
+		return "", err
+	}
+	if !s.policy.IsTechnician(t) && !s.policy.IsAuditor(t) {
+		return "", &NotAuthorisedError{Technician: t, Requirement: s.policy.TechnicianRequirement()}
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return "", fmt.Errorf("auth: renew session: %w", err)
+	}
+	s.sessions.Remove(ctx, keyPending)
+	s.sessions.Put(ctx, keyTechnician, t)
+	s.sessions.Put(ctx, keyTokens, tokens)
+	return pending.ReturnTo, nil
+}
+
+// Current returns the signed-in technician, if any.
+func (s *Service) Current(ctx context.Context) (Technician, bool) {
+	t, ok := s.sessions.Get(ctx, keyTechnician).(Technician)
+	return t, ok
+}
+
+// SignOut destroys the server-side session and returns where to send the
+// browser: the provider's end-session endpoint when it has one, so that
+// the provider forgets the sign-in too, else the local sign-in page.
+func (s *Service) SignOut(ctx context.Context, signInPage string) (string, error) {
+	t, _ := s.Current(ctx)
+	if err := s.sessions.Destroy(ctx); err != nil {
+		return "", fmt.Errorf("auth: destroy session: %w", err)
+	}
+	if u := s.rp.EndSessionURL(t.Username, signInPage); u != "" {
+		return u, nil
+	}
+	return signInPage, nil
+}
+
+func randomString() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("auth: random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,86 @@
+// Package auth signs technicians in through OpenID Connect, keeps their
+// server-side session, and decides what they may do.
+package auth
+
+import (
+	"slices"
+	"strings"
+)
+
+// Technician is the signed-in person as the identity provider described them.
+type Technician struct {
+	Issuer   string
+	Subject  string
+	ObjectID string // Entra `oid`; empty for providers that do not send it
+	TenantID string // Entra `tid`
+	Name     string
+	Username string // UPN (`preferred_username`)
+	Email    string
+	Roles    []string
+	Groups   []string
+}
+
+// Key identifies the person across sign-ins: Entra's `sub` is pairwise per
+// application, so `oid`+`tid` is preferred when the provider sends them.
+func (t Technician) Key() string {
+	if t.ObjectID != "" && t.TenantID != "" {
+		return "entra:" + t.TenantID + "/" + t.ObjectID
+	}
+	return "oidc:" + t.Issuer + "#" + t.Subject
+}
+
+// DisplayName is what the header shows.
+func (t Technician) DisplayName() string {
+	for _, s := range []string{t.Name, t.Username, t.Email} {
+		if s != "" {
+			return s
+		}
+	}
+	return t.Subject
+}
+
+// Policy says which roles or groups make someone a technician or an auditor.
+type Policy struct {
+	TechnicianRoles, TechnicianGroups []string
+	AuditorRoles, AuditorGroups       []string
+	AllowAnyUser                      bool
+}
+
+// IsTechnician reports whether t may search and request assistance.
+func (p Policy) IsTechnician(t Technician) bool {
+	return p.AllowAnyUser || overlaps(t.Roles, p.TechnicianRoles) || overlaps(t.Groups, p.TechnicianGroups)
+}
+
+// IsAuditor reports whether t may read the audit trail.
+func (p Policy) IsAuditor(t Technician) bool {
+	return overlaps(t.Roles, p.AuditorRoles) || overlaps(t.Groups, p.AuditorGroups)
+}
+
+// TechnicianRequirement names, for a "not authorised" page, what a person
+// needs to be a technician.
+func (p Policy) TechnicianRequirement() string {
+	var parts []string
+	if len(p.TechnicianRoles) > 0 {
+		parts = append(parts, plural("the app role", "one of the app roles", p.TechnicianRoles))
+	}
+	if len(p.TechnicianGroups) > 0 {
+		parts = append(parts, plural("membership of group", "membership of one of the groups", p.TechnicianGroups))
+	}
+	return strings.Join(parts, ", or ")
+}
+
+func plural(one, many string, values []string) string {
+	if len(values) == 1 {
+		return one + " " + values[0]
+	}
+	return many + " " + strings.Join(values, ", ")
+}
+
+func overlaps(have, want []string) bool {
+	for _, h := range have {
+		if slices.Contains(want, h) {
+			return true
+		}
+	}
+	return false
+}

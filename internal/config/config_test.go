@@ -1,0 +1,137 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func valid() map[string]string {
+	return map[string]string{
+		"ASSISTDESK_PUBLIC_URL":         "https://assist.example.com",
+		"ASSISTDESK_OIDC_ISSUER":        "https://login.microsoftonline.com/tenant/v2.0",
+		"ASSISTDESK_OIDC_CLIENT_ID":     "client",
+		"ASSISTDESK_OIDC_CLIENT_SECRET": "secret",
+		"ASSISTDESK_ALLOWED_ROLES":      "Assistdesk.Technician, Helpdesk.Lead",
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != ":8080" || c.SessionIdleTimeout != 30*time.Minute || c.SessionMaxAge != 12*time.Hour ||
+		c.LogFormat != "json" || c.RedirectURL() != "https://assist.example.com/auth/callback" || !c.Secure() {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if got := strings.Join(c.AllowedRoles, "|"); got != "Assistdesk.Technician|Helpdesk.Lead" {
+		t.Fatalf("roles = %q", got)
+	}
+	if strings.Join(c.OIDCScopes, " ") != strings.Join(DefaultScopes, " ") {
+		t.Fatalf("scopes = %v", c.OIDCScopes)
+	}
+}
+
+func TestLoadNamesEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"ASSISTDESK_OIDC_ISSUER":          "http://idp.example.com",
+		"ASSISTDESK_SESSION_IDLE_TIMEOUT": "soon",
+		"ASSISTDESK_LOG_FORMAT":           "xml",
+	}))
+	if err == nil {
+		t.Fatal("an empty environment was accepted")
+	}
+	for _, want := range []string{
+		"ASSISTDESK_PUBLIC_URL: is required",
+		"ASSISTDESK_OIDC_ISSUER: must use https",
+		"ASSISTDESK_OIDC_CLIENT_ID: is required",
+		"ASSISTDESK_OIDC_CLIENT_SECRET: is required",
+		"ASSISTDESK_ALLOWED_ROLES",
+		"ASSISTDESK_SESSION_IDLE_TIMEOUT: must be a positive duration",
+		"ASSISTDESK_LOG_FORMAT: must be one of json, text",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestLoadRefusesBadValues(t *testing.T) {
+	tests := map[string]struct{ key, value, want string }{
+		"public URL with path":  {"ASSISTDESK_PUBLIC_URL", "https://x.example/portal", "site root"},
+		"public URL relative":   {"ASSISTDESK_PUBLIC_URL", "assist.example", "absolute"},
+		"listen without port":   {"ASSISTDESK_LISTEN_ADDR", "8080", "host:port"},
+		"scopes without openid": {"ASSISTDESK_OIDC_SCOPES", "profile email", "openid"},
+		"log level":             {"ASSISTDESK_LOG_LEVEL", "loud", "debug, info"},
+		"allow any user":        {"ASSISTDESK_ALLOW_ANY_USER", "perhaps", "true or false"},
+		"idle above max":        {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			m := valid()
+			m[tt.key] = tt.value
+			_, err := Load(env(m))
+			if err == nil || !strings.Contains(err.Error(), tt.key) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want %s: …%s…", err, tt.key, tt.want)
+			}
+		})
+	}
+}
+
+func TestFailClosedWithoutRolesOrGroups(t *testing.T) {
+	m := valid()
+	delete(m, "ASSISTDESK_ALLOWED_ROLES")
+	if _, err := Load(env(m)); err == nil {
+		t.Fatal("started with nobody named as technician")
+	}
+	m["ASSISTDESK_ALLOW_ANY_USER"] = "true"
+	if _, err := Load(env(m)); err != nil {
+		t.Fatalf("deliberate ALLOW_ANY_USER refused: %v", err)
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := valid()
+	delete(m, "ASSISTDESK_OIDC_CLIENT_SECRET")
+	m["ASSISTDESK_OIDC_CLIENT_SECRET_FILE"] = path
+	c, err := Load(env(m))
+	if err != nil || c.OIDCClientSecret != "from-file" {
+		t.Fatalf("secret = %q, err %v", c.OIDCClientSecret, err)
+	}
+	m["ASSISTDESK_OIDC_CLIENT_SECRET"] = "direct"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("both set: err %v", err)
+	}
+	m = valid()
+	delete(m, "ASSISTDESK_OIDC_CLIENT_SECRET")
+	m["ASSISTDESK_OIDC_CLIENT_SECRET_FILE"] = filepath.Join(t.TempDir(), "missing")
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "ASSISTDESK_OIDC_CLIENT_SECRET_FILE") {
+		t.Fatalf("missing file: err %v", err)
+	}
+}
+
+func TestHelpListsEveryVariableLoadReads(t *testing.T) {
+	var read []string
+	_, _ = Load(func(k string) string { read = append(read, k); return "" })
+	var help strings.Builder
+	if err := WriteHelp(&help); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range read {
+		k = strings.TrimSuffix(k, "_FILE")
+		if !strings.Contains(help.String(), k) {
+			t.Errorf("--help does not document %s", k)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Variable documents one environment variable for --help and the README.
+type Variable struct {
+	Name, Meaning, Default string
+}
+
+// Variables lists every variable Load reads, in the order an operator sets them.
+var Variables = []Variable{
+	{"ASSISTDESK_LISTEN_ADDR", "listen address", ":8080"},
+	{"ASSISTDESK_PUBLIC_URL", "the URL technicians use; the redirect URI is {PUBLIC_URL}/auth/callback", "required"},
+	{"ASSISTDESK_OIDC_ISSUER", "issuer URL (Entra: https://login.microsoftonline.com/{tenant}/v2.0)", "required"},
+	{"ASSISTDESK_OIDC_CLIENT_ID", "client id", "required"},
+	{"ASSISTDESK_OIDC_CLIENT_SECRET", "client secret (or ASSISTDESK_OIDC_CLIENT_SECRET_FILE: a file holding it)", "required"},
+	{"ASSISTDESK_OIDC_SCOPES", "space-separated scopes", "openid profile email offline_access + Graph's " + graphScopeNames()},
+	{"ASSISTDESK_ALLOWED_ROLES", "comma list of app roles allowed to use the portal", "one of ROLES/GROUPS required"},
+	{"ASSISTDESK_ALLOWED_GROUPS", "comma list of group object ids allowed to use the portal", "one of ROLES/GROUPS required"},
+	{"ASSISTDESK_ALLOW_ANY_USER", "true lets every signed-in user in (deliberate opt-out of the role check)", "false"},
+	{"ASSISTDESK_AUDITOR_ROLES", "comma list of app roles that may read the audit trail", "none"},
+	{"ASSISTDESK_AUDITOR_GROUPS", "comma list of group object ids that may read the audit trail", "none"},
+	{"ASSISTDESK_SESSION_IDLE_TIMEOUT", "sign-out after this long without a request", "30m"},
+	{"ASSISTDESK_SESSION_MAX_AGE", "absolute session lifetime", "12h"},
+	{"ASSISTDESK_SHUTDOWN_GRACE", "time in-flight requests get on SIGTERM", "10s"},
+	{"ASSISTDESK_LOG_FORMAT", "json or text", "json (text in the demo)"},
+	{"ASSISTDESK_LOG_LEVEL", "debug, info, warn or error", "info"},
+}
+
+func graphScopeNames() string {
+	names := make([]string, len(GraphScopes))
+	for i, s := range GraphScopes {
+		names[i] = strings.TrimPrefix(s, "https://graph.microsoft.com/")
+	}
+	return strings.Join(names, ", ")
+}
+
+// WriteHelp prints the variable table.
+func WriteHelp(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, v := range Variables {
+		fmt.Fprintf(tw, "  %s\t%s\t[%s]\n", v.Name, v.Meaning, v.Default)
+	}
+	return tw.Flush()
+}

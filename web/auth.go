@@ -1,0 +1,138 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/views/layouts"
+	"github.com/assistdesk/assistdesk/views/pages"
+)
+
+// signInFlow is what the sign-in handlers need from internal/auth.
+type signInFlow interface {
+	Current(ctx context.Context) (auth.Technician, bool)
+	Begin(ctx context.Context, returnTo string) (string, error)
+	Complete(ctx context.Context, query url.Values) (string, error)
+	SignOut(ctx context.Context, signInPage string) (string, error)
+}
+
+type authHandler struct {
+	auth      signInFlow
+	publicURL *url.URL
+}
+
+// login shows the sign-in page, or with start=1 sends the browser to the
+// identity provider. A technician already signed in goes straight back.
+func (h *authHandler) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	returnTo := auth.SafeReturnTo(c.QueryParam("return_to"))
+	if _, ok := h.auth.Current(ctx); ok {
+		return c.Redirect(http.StatusSeeOther, returnTo)
+	}
+	if c.QueryParam("start") == "" {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return render(c, http.StatusOK, pages.SignIn(pages.SignInPage{
+			StartURL:  loginURL(returnTo, true),
+			SignedOut: c.QueryParam("signed_out") != "",
+		}))
+	}
+	target, err := h.auth.Begin(ctx, returnTo)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// callback finishes the sign-in and returns the technician to the page they
+// first asked for.
+func (h *authHandler) callback(c echo.Context) error {
+	returnTo, err := h.auth.Complete(c.Request().Context(), c.QueryParams())
+	if err != nil {
+		return h.signInFailed(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, returnTo)
+}
+
+var (
+	aadstsCode = regexp.MustCompile(`\bAADSTS\d{4,6}\b`)
+	// errorCode is what an OAuth error code looks like; anything else is
+	// not shown back, since the parameter comes from a URL anyone can craft.
+	errorCode = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+)
+
+// providerSentences explains the sign-in refusals a technician meets most.
+var providerSentences = map[string]string{
+	"access_denied":        "The sign-in was cancelled or refused at the identity provider.",
+	"consent_required":     "An administrator must consent to assistdesk's Microsoft Graph permissions first.",
+	"interaction_required": "The identity provider needs you to complete an extra step; sign in again.",
+	"login_required":       "The identity provider needs you to sign in again.",
+	"AADSTS50105":          "Your account is not assigned to the assistdesk application in Microsoft Entra ID.",
+	"AADSTS65001":          "An administrator must consent to assistdesk's Microsoft Graph permissions first.",
+	"AADSTS53003":          "A Conditional Access policy blocked this sign-in.",
+	"AADSTS50076":          "Multi-factor authentication is required; sign in again.",
+}
+
+func (h *authHandler) signInFailed(c echo.Context, err error) error {
+	problem := pages.ProblemPage{
+		Page:       layouts.Page{Title: "Sign-in failed"},
+		Status:     http.StatusBadRequest,
+		Title:      "Sign-in failed",
+		ActionText: "Sign in again",
+		ActionURL:  "/login",
+	}
+	var provider *auth.ProviderError
+	var denied *auth.NotAuthorisedError
+	switch {
+	case errors.As(err, &provider):
+		// The description is attacker-controllable text from a URL: only a
+		// recognised AADSTS code is taken from it, never the sentence itself.
+		code := provider.Code
+		if !errorCode.MatchString(code) {
+			code = "unrecognised_error"
+		}
+		if aad := aadstsCode.FindString(provider.Description); aad != "" {
+			code = aad
+		}
+		problem.Title = "The identity provider refused the sign-in"
+		problem.Code = code
+		problem.Detail = providerSentences[code]
+		if problem.Detail == "" {
+			problem.Detail = providerSentences[provider.Code]
+		}
+		if problem.Detail == "" {
+			problem.Detail = "The identity provider did not sign you in. Give the code below to your administrator if this persists."
+		}
+	case errors.Is(err, auth.ErrUnknownState), errors.Is(err, auth.ErrSignInExpired):
+		problem.Title = "This sign-in can no longer be completed"
+		problem.Detail = "It was started in another browser, took more than 10 minutes, or was already used. Start again."
+	case errors.As(err, &denied):
+		problem.Status = http.StatusForbidden
+		problem.Title = "Not authorised"
+		problem.Detail = "You signed in as " + denied.Technician.DisplayName() + ", but assistdesk needs " +
+			denied.Requirement + ". Ask your administrator to assign it, or sign in as someone else."
+		problem.ActionText = "Sign in as someone else"
+	default:
+		problem.Status = http.StatusBadGateway
+		problem.Title = "Sign-in could not be completed"
+		problem.Detail = "The answer from the identity provider could not be verified. Try again; if it persists, tell your administrator."
+		noteError(c, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return render(c, problem.Status, pages.Problem(problem))
+}
+
+// logout ends the session here and at the provider. It is a POST: a GET
+// to /logout changes nothing.
+func (h *authHandler) logout(c echo.Context) error {
+	target, err := h.auth.SignOut(c.Request().Context(), h.publicURL.JoinPath("/login").String()+"?signed_out=1")
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}

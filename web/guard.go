@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/views/layouts"
+	"github.com/assistdesk/assistdesk/views/pages"
+)
+
+const technicianKey = "technician"
+
+// guard admits signed-in, authorised technicians and sends everyone else
+// to sign in (or to a page that says what they lack).
+type guard struct {
+	auth *auth.Service
+}
+
+func (g *guard) technician(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		t, ok := g.auth.Current(c.Request().Context())
+		if !ok {
+			return g.signInFirst(c)
+		}
+		// Pages of a signed-in technician must not outlive the session in a cache.
+		c.Response().Header().Set("Cache-Control", "no-store")
+		if !g.auth.Policy().IsTechnician(t) {
+			return render(c, http.StatusForbidden, pages.Problem(pages.ProblemPage{
+				Page:   pageFor(t, "Not authorised"),
+				Status: http.StatusForbidden,
+				Title:  "Not authorised",
+				Detail: "You are signed in as " + t.DisplayName() + ", but searching and requesting assistance needs " +
+					g.auth.Policy().TechnicianRequirement() + ". Ask your administrator to assign it.",
+			}))
+		}
+		c.Set(technicianKey, t)
+		return next(c)
+	}
+}
+
+// signInFirst sends the browser to sign in and back. htmx requests get
+// HX-Redirect, so that a sign-in page is never swapped into a fragment.
+func (g *guard) signInFirst(c echo.Context) error {
+	r := c.Request()
+	returnTo := r.URL.RequestURI()
+	if r.Header.Get("HX-Request") == "true" {
+		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil {
+			returnTo = u.RequestURI()
+		}
+		c.Response().Header().Set("HX-Redirect", loginURL(returnTo, false))
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again and repeat the request.")
+	}
+	return c.Redirect(http.StatusSeeOther, loginURL(returnTo, false))
+}
+
+// loginURL is the sign-in page (start=false) or the start of the flow.
+func loginURL(returnTo string, start bool) string {
+	q := url.Values{}
+	if returnTo = auth.SafeReturnTo(returnTo); returnTo != "/" {
+		q.Set("return_to", returnTo)
+	}
+	if start {
+		q.Set("start", "1")
+	}
+	if len(q) == 0 {
+		return "/login"
+	}
+	return "/login?" + q.Encode()
+}
+
+func technicianOf(c echo.Context) auth.Technician {
+	t, _ := c.Get(technicianKey).(auth.Technician)
+	return t
+}
+
+func pageFor(t auth.Technician, title string) layouts.Page {
+	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username}
+}

@@ -1,0 +1,35 @@
+// Package web is the portal's HTTP layer: routes, handlers, middleware and
+// the one place that renders views.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/auth"
+)
+
+// Deps is everything the HTTP layer needs, built by main.
+type Deps struct {
+	Auth      *auth.Service
+	Sessions  *scs.SessionManager
+	PublicURL *url.URL
+	// IssuerURL is the identity provider; the CSP lets forms (sign-out)
+	// continue there.
+	IssuerURL string
+	Logger    *slog.Logger
+}
+
+// New builds the portal's HTTP handler.
+func New(d Deps) http.Handler {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	registerRoutes(e, d)
+	return e
+}

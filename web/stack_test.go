@@ -1,0 +1,205 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/internal/devidp"
+	"github.com/assistdesk/assistdesk/web"
+)
+
+// stack is a portal signed in through a real embedded provider over HTTP.
+type stack struct {
+	portal      *httptest.Server
+	idp         *httptest.Server
+	tokenCalls  atomic.Int64
+	logs        strings.Builder
+	clientID    string
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{clientID: "portal-test"}
+
+	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	portalLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + idpLn.Addr().String()
+	publicURL := "http://" + portalLn.Addr().String()
+	provider, err := devidp.New(devidp.Config{
+		Issuer:        issuer,
+		TenantID:      devidp.DemoTenantID(),
+		GraphAudience: "https://graph.microsoft.com",
+		Clients: []devidp.Client{{
+			ID: s.clientID, Secret: "test-secret",
+			RedirectURIs:           []string{publicURL + "/auth/callback"},
+			PostLogoutRedirectURIs: []string{publicURL + "/login?signed_out=1"},
+		}},
+		People: devidp.DemoPeople(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpHandler := provider.Handler()
+	s.idp = &httptest.Server{Listener: idpLn, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			s.tokenCalls.Add(1)
+		}
+		idpHandler.ServeHTTP(w, r)
+	})}}
+	s.idp.Start()
+	t.Cleanup(s.idp.Close)
+
+	rp, err := auth.NewRelyingParty(context.Background(), auth.RelyingPartyConfig{
+		Issuer: issuer, ClientID: s.clientID, ClientSecret: "test-secret",
+		RedirectURL: publicURL + "/auth/callback",
+		Scopes:      []string{"openid", "profile", "offline_access", "https://graph.microsoft.com/User.ReadBasic.All"},
+		HTTPClient:  &http.Client{Timeout: 5 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := scs.New()
+	sessions.Cookie.Name = "assistdesk_session"
+	sessions.Cookie.SameSite = http.SameSiteLaxMode
+	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
+	public, _ := url.Parse(publicURL)
+	handler := web.New(web.Deps{
+		Auth:      auth.NewService(rp, sessions, policy),
+		Sessions:  sessions,
+		PublicURL: public,
+		IssuerURL: issuer,
+		Logger:    slog.New(slog.NewTextHandler(&s.logs, nil)),
+	})
+	s.portal = &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: handler}}
+	s.portal.Start()
+	t.Cleanup(s.portal.Close)
+	return s
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so each hop can be checked.
+func browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func get(t *testing.T, c *http.Client, rawURL string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func document(t *testing.T, resp *http.Response) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// resolve turns a Location header into an absolute URL.
+func resolve(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	loc, err := resp.Location()
+	if err != nil {
+		t.Fatalf("%s %s: status %d, no Location", resp.Request.Method, resp.Request.URL, resp.StatusCode)
+	}
+	return loc.String()
+}
+
+// toCallback starts sign-in for returnTo, picks person at the provider,
+// and returns the provider's redirect back to the portal's callback,
+// without following it.
+func (s *stack) toCallback(t *testing.T, c *http.Client, returnTo, person string) string {
+	t.Helper()
+	start := s.portal.URL + "/login?start=1&return_to=" + url.QueryEscape(returnTo)
+	resp := get(t, c, start)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start sign-in: status %d", resp.StatusCode)
+	}
+	next := resolve(t, resp)
+	for range 5 { // authorize → picker
+		resp = get(t, c, next)
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		next = resolve(t, resp)
+	}
+	doc := document(t, resp)
+	form := doc.Find("form[action='/picker']")
+	button := form.Find("button[data-testid='pick-" + person + "']")
+	if button.Length() != 1 {
+		t.Fatalf("picker has no button for %s", person)
+	}
+	values := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+		values.Set(in.AttrOr("name", ""), in.AttrOr("value", ""))
+	})
+	values.Set(button.AttrOr("name", ""), button.AttrOr("value", ""))
+	post, err := c.PostForm(s.idp.URL+"/picker", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	next = resolve(t, post)
+	for !strings.HasPrefix(next, s.portal.URL+"/auth/callback") {
+		next = resolve(t, get(t, c, next))
+	}
+	return next
+}
+
+// signIn completes a sign-in as person and returns where the portal sent
+// the browser afterwards.
+func (s *stack) signIn(t *testing.T, c *http.Client, returnTo, person string) *http.Response {
+	t.Helper()
+	return get(t, c, s.toCallback(t, c, returnTo, person))
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
