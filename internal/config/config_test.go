@@ -135,3 +135,15 @@ func TestHelpListsEveryVariableLoadReads(t *testing.T) {
 		}
 	}
 }
+
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Variables {
+		if !strings.Contains(string(readme), "`"+v.Name+"`") {
+			t.Errorf("README.md's configuration table lacks %s", v.Name)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+# assistdesk: the habits, one target each. `make help` lists them.
+.DEFAULT_GOAL := help
+GO ?= go
+
+.PHONY: help demo test test-deps generate lint screenshots build
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+demo: ## run the portal with its embedded identity provider on http://127.0.0.1:8080
+	$(GO) run ./cmd/assistdesk demo
+
+test: test-deps ## run every test (installs chromium when missing and root)
+	$(GO) test -race -count=1 ./...
+
+test-deps: ## install the system packages the tests need
+	@./scripts/test-deps
+
+generate: ## regenerate the templ views (*_templ.go are committed)
+	$(GO) tool templ generate
+
+lint: ## vet, gofmt, and check that the generated code is current
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) tool templ generate
+	@git diff --exit-code -- '*_templ.go' || { echo "templ generate changed *_templ.go: commit the result"; exit 1; }
+
+screenshots: test-deps ## refresh docs/*.png from the browser test
+	ASSISTDESK_SCREENSHOT_DIR=$(CURDIR)/docs $(GO) test -count=1 -run Browser ./cmd/assistdesk
+
+build: ## build ./assistdesk exactly as the Dockerfile does
+	CGO_ENABLED=0 $(GO) build -trimpath -o assistdesk ./cmd/assistdesk

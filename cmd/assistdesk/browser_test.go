@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's Chromium. Without it the browser tests skip,
+// except under CI=true, where a missing browser is a failure.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed (apt-get install -y chromium); CI=true forbids skipping")
+	}
+	t.Skip("chromium is not installed: apt-get install -y chromium (make test does this as root)")
+	return ""
+}
+
+// newBrowser starts a fresh headless Chromium with its own profile, so each
+// call is a new person with no cookies.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 860),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	must(t, err)
+	return s
+}
+
+func location(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Location())
+	must(t, err)
+	return s
+}
+
+// signInAs clicks Sign in on the portal's sign-in page and picks a person
+// on the provider's page.
+func signInAs(t *testing.T, ctx context.Context, person string) {
+	t.Helper()
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("[data-testid=sign-in]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=pick-"+person+"]")),
+		chromedp.Click(chromedp.CSS("[data-testid=pick-"+person+"]")),
+	))
+}
+
+// screenshot saves a PNG (quality 100 makes chromedp choose PNG); make screenshots points ASSISTDESK_SCREENSHOT_DIR
+// at docs/ for the README.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("ASSISTDESK_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
+}
+
+func TestBrowserSignInDeepLinkAndNotAuthorised(t *testing.T) {
+	chromiumPath(t)
+	base, _ := startDemo(t)
+
+	t.Run("technician signs in and out", func(t *testing.T) {
+		ctx := newBrowser(t)
+		must(t, chromedp.Do(ctx,
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
+		))
+		signInAs(t, ctx, "harper")
+		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=search-input]"))))
+		if got := text(t, ctx, "[data-testid=technician]"); got != "Harper Helpdesk" {
+			t.Fatalf("signed in as %q", got)
+		}
+		if got := location(t, ctx); got != base+"/" {
+			t.Fatalf("landed on %s, want %s/", got, base)
+		}
+		screenshot(t, ctx, "search.png")
+
+		must(t, chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS("[data-testid=sign-out]")),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=signed-out]")),
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
+		))
+	})
+
+	t.Run("deep link survives sign-in", func(t *testing.T) {
+		ctx := newBrowser(t)
+		deepLink := base + "/?q=adele&ticket=INC-1"
+		must(t, chromedp.Do(ctx,
+			chromedp.Navigate(deepLink),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
+		))
+		signInAs(t, ctx, "lee")
+		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=search-input]"))))
+		if got := location(t, ctx); got != deepLink {
+			t.Fatalf("landed on %s, want %s", got, deepLink)
+		}
+		q, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("[data-testid=search-input]")))
+		must(t, err)
+		if q != "adele" {
+			t.Fatalf("search field holds %q, want adele", q)
+		}
+		if got := text(t, ctx, "[data-testid=ticket]"); !strings.Contains(got, "INC-1") {
+			t.Fatalf("ticket shows %q", got)
+		}
+	})
+
+	t.Run("person without a role is told which role", func(t *testing.T) {
+		ctx := newBrowser(t)
+		must(t, chromedp.Do(ctx,
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
+		))
+		signInAs(t, ctx, "sam")
+		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=problem]"))))
+		got := text(t, ctx, "[data-testid=problem]")
+		for _, want := range []string{"Not authorised", "Sam Sales", "Assistdesk.Technician"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the page does not say %q:\n%s", want, got)
+			}
+		}
+		screenshot(t, ctx, "not-authorised.png")
+	})
+}

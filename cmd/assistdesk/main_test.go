@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestServeRefusesToStartNamingMissingVariables(t *testing.T) {
+	env := map[string]string{"ASSISTDESK_PUBLIC_URL": "https://assist.example.com"}
+	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("serve started without its configuration")
+	}
+	for _, name := range []string{"ASSISTDESK_OIDC_ISSUER", "ASSISTDESK_OIDC_CLIENT_ID", "ASSISTDESK_OIDC_CLIENT_SECRET", "ASSISTDESK_ALLOWED_ROLES"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the error does not name %s:\n%v", name, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ASSISTDESK_PUBLIC_URL") {
+		t.Errorf("the error names a variable that is set:\n%v", err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"assistdesk demo", "assistdesk serve", "assistdesk healthcheck", "ASSISTDESK_OIDC_ISSUER"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help does not mention %q", want)
+		}
+	}
+	err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, errUsage) {
+		t.Fatalf("unknown command: err %v, want a usage error", err)
+	}
+}
+
+func TestDemoListensOnLoopbackOnly(t *testing.T) {
+	err := run(context.Background(), []string{"demo", "-addr", "0.0.0.0:0"}, func(string) string { return "" }, &bytes.Buffer{})
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("err = %v, want a refusal to listen beyond loopback", err)
+	}
+}
