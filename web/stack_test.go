@@ -24,11 +24,11 @@ import (
 
 // stack is a portal signed in through a real embedded provider over HTTP.
 type stack struct {
-	portal      *httptest.Server
-	idp         *httptest.Server
-	tokenCalls  atomic.Int64
-	logs        strings.Builder
-	clientID    string
+	portal     *httptest.Server
+	idp        *httptest.Server
+	tokenCalls atomic.Int64
+	logs       strings.Builder
+	clientID   string
 }
 
 func newStack(t *testing.T) *stack {

@@ -33,10 +33,10 @@ func newMintingProvider(t *testing.T) *mintingProvider {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{
-			"issuer":                 p.URL,
-			"authorization_endpoint": p.URL + "/authorize",
-			"token_endpoint":         p.URL + "/token",
-			"jwks_uri":               p.URL + "/jwks",
+			"issuer":                                p.URL,
+			"authorization_endpoint":                p.URL + "/authorize",
+			"token_endpoint":                        p.URL + "/token",
+			"jwks_uri":                              p.URL + "/jwks",
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 		})
 	})
