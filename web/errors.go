@@ -7,6 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/auth"
+
 	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -22,6 +24,12 @@ func noteError(c echo.Context, err error) { c.Set(noteKey, err) }
 func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if errors.Is(err, auth.ErrReauthenticate) {
+			// The Graph token is gone for good: sign in again and come back.
+			noteError(c, err)
+			_ = signInAgain(c)
 			return
 		}
 		problem := pages.ProblemPage{

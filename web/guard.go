@@ -23,7 +23,7 @@ func (g *guard) technician(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		t, ok := g.auth.Current(c.Request().Context())
 		if !ok {
-			return g.signInFirst(c)
+			return signInAgain(c)
 		}
 		// Pages of a signed-in technician must not outlive the session in a cache.
 		c.Response().Header().Set("Cache-Control", "no-store")
@@ -41,9 +41,9 @@ func (g *guard) technician(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// signInFirst sends the browser to sign in and back. htmx requests get
+// signInAgain sends the browser to sign in and back. htmx requests get
 // HX-Redirect, so that a sign-in page is never swapped into a fragment.
-func (g *guard) signInFirst(c echo.Context) error {
+func signInAgain(c echo.Context) error {
 	r := c.Request()
 	returnTo := r.URL.RequestURI()
 	if r.Header.Get("HX-Request") == "true" {

@@ -17,3 +17,13 @@ func render(c echo.Context, status int, page templ.Component) error {
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+// isFragment decides, for every URL that serves both, whether htmx asked
+// for a fragment: a plain htmx request does; a boosted navigation or a
+// history restore wants the whole page.
+func isFragment(c echo.Context) bool {
+	h := c.Request().Header
+	c.Response().Header().Add("Vary", "HX-Request")
+	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true" &&
+		h.Get("HX-History-Restore-Request") != "true"
+}

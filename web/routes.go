@@ -1,6 +1,8 @@
 package web
 
 import (
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/static"
@@ -27,6 +29,14 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	// Technicians. (Middleware per route, not an echo Group: a Group with
 	// middleware answers every unknown path, turning 405s into 404s.)
 	technician := (&guard{auth: d.Auth}).technician
-	search := &searchHandler{}
+	search := &searchHandler{graph: d.Graph, tokens: d.Auth}
 	e.GET("/", search.page, technician)
+	e.GET("/search", search.results, technician)
+	users := &usersHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	e.GET("/users/:user", users.page, technician)
+	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	e.GET("/devices/:deviceId", devices.page, technician)
+	assist := &assistanceHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician)
+	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician)
 }

@@ -1,46 +1,97 @@
 package web
 
 import (
+	"context"
 	"net/http"
-	"regexp"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
-// maxQuery caps the search text; Graph has no use for more.
-const maxQuery = 256
+// searchLimit is how many users a search shows.
+const searchLimit = 25
 
-// ticketRef is what a ticket reference may look like.
-var ticketRef = regexp.MustCompile(`^[A-Za-z0-9\-_.#/]{1,64}$`)
+// userSearcher finds users in Graph.
+type userSearcher interface {
+	SearchUsers(ctx context.Context, token, q string, limit int) ([]graph.User, error)
+}
 
-type searchHandler struct{}
+// graphTokens hands out the signed-in technician's Graph token.
+type graphTokens interface {
+	GraphToken(ctx context.Context) (string, error)
+}
 
-// page is the search page; a ticket deep link pre-fills it.
+type searchHandler struct {
+	graph  userSearcher
+	tokens graphTokens
+}
+
+// page is the search page; a deep link with ?q= shows its results at once.
 func (h *searchHandler) page(c echo.Context) error {
+	return h.render(c, false)
+}
+
+// results answers /search: the results fragment for htmx, else the page.
+func (h *searchHandler) results(c echo.Context) error {
+	return h.render(c, isFragment(c))
+}
+
+func (h *searchHandler) render(c echo.Context, fragment bool) error {
 	ticket, err := ticketParam(c)
 	if err != nil {
 		return err
 	}
-	q := c.QueryParam("q")
-	if len([]rune(q)) > maxQuery {
-		return echo.NewHTTPError(http.StatusBadRequest, "The search text is longer than 256 characters.")
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if utf8.RuneCountInString(q) > graph.MaxQuery || !utf8.ValidString(q) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The search text must be valid text of at most 256 characters.")
+	}
+	results, err := h.search(c, q, ticket)
+	if err != nil {
+		return err
+	}
+	if fragment {
+		return render(c, http.StatusOK, components.Results(results))
 	}
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
-		Page:   pageFor(technicianOf(c), "Search"),
-		Query:  q,
-		Ticket: ticket,
+		Page:    pageFor(technicianOf(c), "Search"),
+		Query:   q,
+		Ticket:  ticket,
+		Results: results,
 	}))
 }
 
-// ticketParam reads ?ticket=, refusing (not dropping) a malformed one, so a
-// broken ticket link is noticed rather than silently losing the reference.
-func ticketParam(c echo.Context) (string, error) {
-	t := c.QueryParam("ticket")
-	if t == "" || ticketRef.MatchString(t) {
-		return t, nil
+func (h *searchHandler) search(c echo.Context, q, ticket string) (components.ResultsProps, error) {
+	results := components.ResultsProps{Query: q}
+	if q == "" {
+		return results, nil
 	}
-	return "", echo.NewHTTPError(http.StatusBadRequest,
-		"The ticket reference in this link is not valid: use up to 64 letters, digits and - _ . # / characters.")
+	ctx := c.Request().Context()
+	token, err := h.tokens.GraphToken(ctx)
+	if err != nil {
+		return results, err
+	}
+	// One more than shown tells whether the list was cut.
+	users, err := h.graph.SearchUsers(ctx, token, q, searchLimit+1)
+	if err != nil {
+		noteError(c, err)
+		results.Problem = graphProblem(err, "search users")
+		return results, nil
+	}
+	if len(users) > searchLimit {
+		users, results.Limited = users[:searchLimit], true
+	}
+	for _, u := range users {
+		results.Users = append(results.Users, components.UserRow{
+			Name: orDash(u.DisplayName),
+			UPN:  u.UserPrincipalName,
+			Mail: u.Mail,
+			URL:  withTicket(userPath(u.ID), ticket),
+		})
+	}
+	return results, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/internal/graph"
 )
 
 // Deps is everything the HTTP layer needs, built by main.
@@ -21,6 +22,7 @@ type Deps struct {
 	// IssuerURL is the identity provider; the CSP lets forms (sign-out)
 	// continue there.
 	IssuerURL string
+	Graph     *graph.Client
 	Logger    *slog.Logger
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/config"
+	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/web"
 )
 
@@ -60,6 +61,10 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ht
 	if err != nil {
 		return nil, err
 	}
+	graphClient, err := graph.New(cfg.GraphURL, newGraphHTTPClient(), graphTimeout)
+	if err != nil {
+		return nil, err
+	}
 	sessions := newSessions(cfg)
 	policy := auth.Policy{
 		TechnicianRoles:  cfg.AllowedRoles,
@@ -73,8 +78,24 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ht
 		Sessions:  sessions,
 		PublicURL: cfg.PublicURL,
 		IssuerURL: cfg.OIDCIssuer,
+		Graph:     graphClient,
 		Logger:    logger,
 	}), nil
+}
+
+// graphTimeout bounds one Graph call. Graph answers in well under a
+// second; a call that takes this long is treated as failed (for an action,
+// its outcome is unknown).
+const graphTimeout = 30 * time.Second
+
+// newGraphHTTPClient keeps connections to Graph alive: every page view makes
+// one to three calls, and a TLS handshake per call would dominate them.
+func newGraphHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t}
 }
 
 // newSessions keeps sessions on the server; the browser holds only an

@@ -32,6 +32,7 @@ type Config struct {
 	OIDCClientID       string
 	OIDCClientSecret   string
 	OIDCScopes         []string
+	GraphURL           string
 	AllowedGroups      []string
 	AllowedRoles       []string
 	AllowAnyUser       bool
@@ -64,6 +65,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		OIDCClientID:       r.required("ASSISTDESK_OIDC_CLIENT_ID"),
 		OIDCClientSecret:   r.secret("ASSISTDESK_OIDC_CLIENT_SECRET"),
 		OIDCScopes:         r.fields("ASSISTDESK_OIDC_SCOPES", DefaultScopes),
+		GraphURL:           r.graphURL("ASSISTDESK_GRAPH_URL"),
 		AllowedGroups:      r.list("ASSISTDESK_ALLOWED_GROUPS"),
 		AllowedRoles:       r.list("ASSISTDESK_ALLOWED_ROLES"),
 		AllowAnyUser:       r.boolean("ASSISTDESK_ALLOW_ANY_USER"),
@@ -190,6 +192,18 @@ func (r *reader) issuer(name string) string {
 		r.fail(name, "must use https (plain http is accepted on loopback only), got %q", u.String())
 	}
 	return u.String()
+}
+
+// graphURL is the Graph root; the client adds /v1.0 or /beta per call.
+func (r *reader) graphURL(name string) string {
+	raw := r.str(name, "https://graph.microsoft.com")
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || strings.Trim(u.Path, "/") != "" ||
+		!(u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))) {
+		r.fail(name, "must be an https URL with no path, such as https://graph.microsoft.com (http on loopback only), got %q", raw)
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func isLoopback(host string) bool {

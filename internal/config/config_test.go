@@ -28,7 +28,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.ListenAddr != ":8080" || c.SessionIdleTimeout != 30*time.Minute || c.SessionMaxAge != 12*time.Hour ||
-		c.LogFormat != "json" || c.RedirectURL() != "https://assist.example.com/auth/callback" || !c.Secure() {
+		c.LogFormat != "json" || c.GraphURL != "https://graph.microsoft.com" || c.RedirectURL() != "https://assist.example.com/auth/callback" || !c.Secure() {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if got := strings.Join(c.AllowedRoles, "|"); got != "Assistdesk.Technician|Helpdesk.Lead" {
@@ -72,6 +72,8 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		"log level":             {"ASSISTDESK_LOG_LEVEL", "loud", "debug, info"},
 		"allow any user":        {"ASSISTDESK_ALLOW_ANY_USER", "perhaps", "true or false"},
 		"idle above max":        {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
+		"graph over http":       {"ASSISTDESK_GRAPH_URL", "http://graph.example.com", "https"},
+		"graph with version":    {"ASSISTDESK_GRAPH_URL", "https://graph.microsoft.com/v1.0", "no path"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

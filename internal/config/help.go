@@ -20,6 +20,7 @@ var Variables = []Variable{
 	{"ASSISTDESK_OIDC_CLIENT_ID", "client id", "required"},
 	{"ASSISTDESK_OIDC_CLIENT_SECRET", "client secret (or ASSISTDESK_OIDC_CLIENT_SECRET_FILE: a file holding it)", "required"},
 	{"ASSISTDESK_OIDC_SCOPES", "space-separated scopes", "openid profile email offline_access + Graph's " + graphScopeNames()},
+	{"ASSISTDESK_GRAPH_URL", "Graph root; the client adds /v1.0 or /beta per call", "https://graph.microsoft.com"},
 	{"ASSISTDESK_ALLOWED_ROLES", "comma list of app roles allowed to use the portal", "one of ROLES/GROUPS required"},
 	{"ASSISTDESK_ALLOWED_GROUPS", "comma list of group object ids allowed to use the portal", "one of ROLES/GROUPS required"},
 	{"ASSISTDESK_ALLOW_ANY_USER", "true lets every signed-in user in (deliberate opt-out of the role check)", "false"},

@@ -1,0 +1,125 @@
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Error is a non-2xx answer from Graph. Message is Graph's own text, meant
+// for logs, never for a technician's screen.
+type Error struct {
+	Endpoint        string
+	Status          int
+	Code            string
+	Message         string
+	RequestID       string
+	ClientRequestID string
+	Date            string
+	RetryAfter      time.Duration
+}
+
+func (e *Error) Error() string {
+	code := e.Code
+	if code == "" {
+		code = "no error code"
+	}
+	return fmt.Sprintf("graph: %s: %d %s (request-id %s)", e.Endpoint, e.Status, code, e.RequestID)
+}
+
+// TransportError is a call that got no HTTP answer: a timeout, a refused
+// connection. For an action its outcome is unknown.
+type TransportError struct {
+	Endpoint        string
+	ClientRequestID string
+	Err             error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("graph: %s: %v", e.Endpoint, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// errorBody is Graph's error JSON; innerError can nest.
+type errorBody struct {
+	Error struct {
+		Code       string      `json:"code"`
+		Message    string      `json:"message"`
+		InnerError *innerError `json:"innerError"`
+	} `json:"error"`
+}
+
+type innerError struct {
+	Code            string      `json:"code"`
+	Date            string      `json:"date"`
+	RequestID       string      `json:"request-id"`
+	ClientRequestID string      `json:"client-request-id"`
+	InnerError      *innerError `json:"innerError"`
+}
+
+// decodeError reads Graph's error body. A body that is not Graph's JSON
+// (an HTML page from a proxy, say) still yields the status and headers.
+func decodeError(endpoint string, resp *http.Response, body []byte, clientRequestID string) *Error {
+	e := &Error{
+		Endpoint:        endpoint,
+		Status:          resp.StatusCode,
+		RequestID:       resp.Header.Get("request-id"),
+		ClientRequestID: clientRequestID,
+		Date:            resp.Header.Get("Date"),
+		RetryAfter:      retryAfter(resp.Header.Get("Retry-After")),
+	}
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
+		e.Code = eb.Error.Code
+		e.Message = eb.Error.Message
+		// The deepest innerError holds the ids Graph's support asks for.
+		for in := eb.Error.InnerError; in != nil; in = in.InnerError {
+			if in.RequestID != "" {
+				e.RequestID = in.RequestID
+			}
+			if in.Date != "" {
+				e.Date = in.Date
+			}
+		}
+	} else {
+		e.Message = "unreadable error body: " + truncate(string(body), 200)
+	}
+	return e
+}
+
+func retryAfter(v string) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// IsRoutingRefusal reports whether Graph refused the URL as a route (the
+// "No method match route template" / "No OData route exists" 400s): the
+// action was not executed, so another route for the same device is safe.
+func IsRoutingRefusal(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadRequest {
+		return false
+	}
+	return strings.Contains(e.Message, "No method match route template") ||
+		strings.Contains(e.Message, "No OData route exists")
+}
+
+// IsNotFound reports a 404 from Graph.
+func IsNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}

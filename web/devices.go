@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/pages"
+)
+
+// deviceReader reads one managed device from Graph.
+type deviceReader interface {
+	Device(ctx context.Context, token, deviceID string) (graph.ManagedDevice, error)
+}
+
+type devicesHandler struct {
+	graph  deviceReader
+	tokens graphTokens
+	now    func() time.Time
+}
+
+// page shows one managed device; it is also where device deep links land.
+func (h *devicesHandler) page(c echo.Context) error {
+	ticket, err := ticketParam(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathParam(c, "deviceId")
+	if err != nil {
+		return err
+	}
+	if !graph.IsGUID(id) {
+		return echo.NewHTTPError(http.StatusBadRequest, "A device is named by its Intune device id, a GUID.")
+	}
+	ctx := c.Request().Context()
+	token, err := h.tokens.GraphToken(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := h.graph.Device(ctx, token, id)
+	if graph.IsNotFound(err) {
+		noteError(c, err)
+		return echo.NewHTTPError(http.StatusNotFound, "Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags.")
+	}
+	if err != nil {
+		noteError(c, err)
+		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, "read this device"))
+	}
+	m := pages.DevicePage{
+		Page:      pageFor(technicianOf(c), d.DeviceName),
+		Ticket:    ticket,
+		SearchURL: withTicket("/", ticket),
+		Device:    deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
+	}
+	if graph.IsGUID(d.UserID) {
+		m.UserURL = withTicket(userPath(d.UserID), ticket)
+	}
+	return render(c, http.StatusOK, pages.Device(m))
+}

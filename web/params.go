@@ -1,0 +1,47 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+)
+
+// ticketRef is what a ticket reference may look like.
+var ticketRef = regexp.MustCompile(`^[A-Za-z0-9\-_.#/]{1,64}$`)
+
+// ticketParam reads ?ticket=, refusing (not dropping) a malformed one, so a
+// broken ticket link is noticed rather than silently losing the reference.
+func ticketParam(c echo.Context) (string, error) {
+	t := c.QueryParam("ticket")
+	if t == "" || ticketRef.MatchString(t) {
+		return t, nil
+	}
+	return "", echo.NewHTTPError(http.StatusBadRequest,
+		"The ticket reference in this link is not valid: use up to 64 letters, digits and - _ . # / characters.")
+}
+
+// withTicket adds the ticket reference to a portal URL.
+func withTicket(path, ticket string) string {
+	if ticket == "" {
+		return path
+	}
+	return path + "?ticket=" + url.QueryEscape(ticket)
+}
+
+// pathParam returns a path parameter decoded once: Echo hands out the
+// escaped form when the request path holds escapes (a UPN's %23EXT%23).
+func pathParam(c echo.Context, name string) (string, error) {
+	v, err := url.PathUnescape(c.Param(name))
+	if err != nil {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "The address holds a malformed escape sequence.")
+	}
+	return v, nil
+}
+
+// userPath is the portal URL of a user's page.
+func userPath(ref string) string { return "/users/" + url.PathEscape(ref) }
+
+// devicePath is the portal URL of a device's page.
+func devicePath(id string) string { return "/devices/" + url.PathEscape(id) }
