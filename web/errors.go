@@ -59,16 +59,17 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// messageOf turns echo's own errors (404, 405, 413…) into a sentence.
+// messageOf is a handler's own sentence, or for echo's own errors (an
+// unrouted path, a wrong method, a body too large) a sentence about them.
 func messageOf(he *echo.HTTPError) string {
+	if s, ok := he.Message.(string); ok && s != http.StatusText(he.Code) {
+		return s
+	}
 	switch he.Code {
 	case http.StatusNotFound:
 		return "There is no page at this address. Check the link, or start from the search page."
 	case http.StatusMethodNotAllowed:
 		return "This address does not accept that kind of request."
-	}
-	if s, ok := he.Message.(string); ok && s != http.StatusText(he.Code) {
-		return s
 	}
 	return "The request could not be served."
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,20 +19,64 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/devidp"
+	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/graphsim"
 	"github.com/assistdesk/assistdesk/web"
 )
 
-// stack is a portal signed in through a real embedded provider over HTTP.
+// stack is a portal signed in through a real embedded provider over HTTP,
+// talking to the Graph simulator. A test can put a fault in front of the
+// simulator for the requests it chooses.
 type stack struct {
 	portal     *httptest.Server
 	idp        *httptest.Server
+	graph      *httptest.Server
+	sim        *graphsim.Server
+	provider   *devidp.Provider
 	tokenCalls atomic.Int64
-	logs       strings.Builder
+	logs       syncBuffer
 	clientID   string
+
+	mu    sync.Mutex
+	fault func(w http.ResponseWriter, r *http.Request) bool
+}
+
+// failGraph makes the stand-in Graph answer matching requests itself; f
+// returns false to let a request through to the simulator.
+func (s *stack) failGraph(f func(w http.ResponseWriter, r *http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = f
+}
+
+// syncBuffer is a log sink safe for concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func newStack(t *testing.T) *stack {
+	t.Helper()
+	return newStackRefusing(t)
+}
+
+// newStackRefusing starts a stack whose Graph refuses the given
+// requestRemoteAssistance routes as routes, as real Graph has done.
+func newStackRefusing(t *testing.T, routes ...int) *stack {
 	t.Helper()
 	s := &stack{clientID: "portal-test"}
 
@@ -43,8 +88,13 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	graphLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	issuer := "http://" + idpLn.Addr().String()
 	publicURL := "http://" + portalLn.Addr().String()
+	graphURL := "http://" + graphLn.Addr().String()
 	provider, err := devidp.New(devidp.Config{
 		Issuer:        issuer,
 		TenantID:      devidp.DemoTenantID(),
@@ -68,11 +118,33 @@ func newStack(t *testing.T) *stack {
 	})}}
 	s.idp.Start()
 	t.Cleanup(s.idp.Close)
+	s.provider = provider
+
+	s.sim, err = graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: routes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simHandler := s.sim.Handler()
+	s.graph = &httptest.Server{Listener: graphLn, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		fault := s.fault
+		s.mu.Unlock()
+		if fault != nil && fault(w, r) {
+			return
+		}
+		simHandler.ServeHTTP(w, r)
+	})}}
+	s.graph.Start()
+	t.Cleanup(s.graph.Close)
+	graphClient, err := graph.New(graphURL, &http.Client{}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	rp, err := auth.NewRelyingParty(context.Background(), auth.RelyingPartyConfig{
 		Issuer: issuer, ClientID: s.clientID, ClientSecret: "test-secret",
 		RedirectURL: publicURL + "/auth/callback",
-		Scopes:      []string{"openid", "profile", "offline_access", "https://graph.microsoft.com/User.ReadBasic.All"},
+		Scopes:      config.DefaultScopes,
 		HTTPClient:  &http.Client{Timeout: 5 * time.Second},
 	})
 	if err != nil {
@@ -88,6 +160,7 @@ func newStack(t *testing.T) *stack {
 		Sessions:  sessions,
 		PublicURL: public,
 		IssuerURL: issuer,
+		Graph:     graphClient,
 		Logger:    slog.New(slog.NewTextHandler(&s.logs, nil)),
 	})
 	s.portal = &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: handler}}
@@ -202,4 +275,35 @@ func body(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+type goqSel = goquery.Selection
+
+func post(t *testing.T, c *http.Client, rawURL string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// personID is the object id of a demo person by the local part of the UPN.
+func personID(t *testing.T, local string) string {
+	t.Helper()
+	for _, p := range devidp.DemoPeople() {
+		if strings.HasPrefix(p.Username, local+"@") {
+			return p.ObjectID
+		}
+	}
+	t.Fatalf("no demo person %s", local)
+	return ""
 }

@@ -93,9 +93,33 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	must(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
 }
 
+// launchDemo starts the demo stack as `assistdesk demo` does, keeping the
+// handles on its provider and Graph simulator for the assertions.
+func launchDemo(t *testing.T, opts demoOptions) *demoStack {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	opts.Addr = "127.0.0.1:0"
+	var logs lockedBuffer
+	stack, err := startDemo(ctx, opts, func(string) string { return "" }, &logs)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := stack.Wait(); err != nil {
+			t.Errorf("demo did not stop cleanly: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("portal log:\n%s", logs.String())
+		}
+	})
+	return stack
+}
+
 func TestBrowserSignInDeepLinkAndNotAuthorised(t *testing.T) {
 	chromiumPath(t)
-	base, _ := startDemo(t)
+	base := launchDemo(t, demoOptions{}).PortalURL
 
 	t.Run("technician signs in and out", func(t *testing.T) {
 		ctx := newBrowser(t)

@@ -7,43 +7,98 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"text/tabwriter"
 	"time"
 
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/devidp"
+	"github.com/assistdesk/assistdesk/internal/graphsim"
 )
 
 const demoClientID = "assistdesk-demo"
 
-// demo runs the embedded OpenID provider and the portal on loopback. The
-// portal is configured through the same config.Load as `serve`, so the demo
-// exercises the production code path with only the URLs changed.
+// demo runs the embedded OpenID provider, the Graph simulator and the
+// portal on loopback. The portal is configured through the same
+// config.Load as `serve`, so the demo exercises the production code path
+// with only the URLs changed.
 func demo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback only; port 0 picks a free one)")
+	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) the simulated Graph refuses as routes")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	host, _, err := net.SplitHostPort(*addr)
+	routes, err := parseRoutes(*refuse)
+	if err != nil {
+		return fmt.Errorf("%w: -refuse-routes: %v", errUsage, err)
+	}
+	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes}, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, stack.PortalURL, devidp.DemoPeople())
+	return stack.Wait()
+}
+
+// demoOptions are the demo's knobs.
+type demoOptions struct {
+	Addr         string
+	RefuseRoutes []int
+}
+
+// demoStack is a running demo: the portal's URL and the two stand-ins,
+// which tests inspect.
+type demoStack struct {
+	PortalURL string
+	IdP       *devidp.Provider
+	Graph     *graphsim.Server
+	done      chan error
+}
+
+// Wait blocks until the demo has stopped and returns why.
+func (s *demoStack) Wait() error { return <-s.done }
+
+// startDemo starts the three servers and returns once all of them listen;
+// they stop when ctx ends.
+func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string, stdout io.Writer) (*demoStack, error) {
+	host, _, err := net.SplitHostPort(opts.Addr)
 	if err != nil || !isLoopbackIP(host) {
-		return fmt.Errorf("%w: -addr must be a loopback IP and port such as 127.0.0.1:8080, got %q", errUsage, *addr)
+		return nil, fmt.Errorf("%w: -addr must be a loopback IP and port such as 127.0.0.1:8080, got %q", errUsage, opts.Addr)
 	}
-	portalLn, err := net.Listen("tcp", *addr)
+	portalLn, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
-		return fmt.Errorf("demo: listen on %s (is another demo running? try -addr 127.0.0.1:0): %w", *addr, err)
+		return nil, fmt.Errorf("demo: listen on %s (is another demo running? try -addr 127.0.0.1:0): %w", opts.Addr, err)
 	}
-	defer portalLn.Close()
-	idpLn, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	listeners := []net.Listener{portalLn}
+	closeAll := func() {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+	}
+	listen := func() (net.Listener, error) {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err == nil {
+			listeners = append(listeners, ln)
+		}
+		return ln, err
+	}
+	idpLn, err := listen()
 	if err != nil {
-		return fmt.Errorf("demo: listen for the identity provider: %w", err)
+		closeAll()
+		return nil, fmt.Errorf("demo: listen for the identity provider: %w", err)
 	}
-	defer idpLn.Close()
+	graphLn, err := listen()
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("demo: listen for the Graph simulator: %w", err)
+	}
 
 	publicURL := "http://" + portalLn.Addr().String()
 	issuer := "http://" + idpLn.Addr().String()
+	graphURL := "http://" + graphLn.Addr().String()
 	secret := rand.Text()
 	idp, err := devidp.New(devidp.Config{
 		Issuer:        issuer,
@@ -58,7 +113,13 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		People: devidp.DemoPeople(),
 	})
 	if err != nil {
-		return err
+		closeAll()
+		return nil, err
+	}
+	sim, err := graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: opts.RefuseRoutes})
+	if err != nil {
+		closeAll()
+		return nil, err
 	}
 
 	demoEnv := map[string]string{
@@ -67,6 +128,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		"ASSISTDESK_OIDC_ISSUER":        issuer,
 		"ASSISTDESK_OIDC_CLIENT_ID":     demoClientID,
 		"ASSISTDESK_OIDC_CLIENT_SECRET": secret,
+		"ASSISTDESK_GRAPH_URL":          graphURL,
 		"ASSISTDESK_ALLOWED_ROLES":      devidp.RoleTechnician,
 		"ASSISTDESK_AUDITOR_ROLES":      devidp.RoleAuditor,
 		"ASSISTDESK_LOG_FORMAT":         firstNonEmpty(getenv("ASSISTDESK_LOG_FORMAT"), "text"),
@@ -74,23 +136,31 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	cfg, err := config.Load(func(k string) string { return demoEnv[k] })
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		closeAll()
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	logger := newLogger(cfg, stdout)
 
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	idpDone := make(chan error, 1)
 	go func() { idpDone <- serveUntilDone(ctx, idpLn, idp.Handler(), time.Second) }()
+	graphDone := make(chan error, 1)
+	go func() { graphDone <- serveUntilDone(ctx, graphLn, sim.Handler(), time.Second) }()
 
 	handler, err := newPortal(ctx, cfg, logger)
 	if err != nil {
-		return err
+		cancel()
+		portalLn.Close()
+		return nil, errors.Join(err, <-idpDone, <-graphDone)
 	}
-	printBanner(stdout, publicURL, devidp.DemoPeople())
-	portalErr := serveUntilDone(ctx, portalLn, handler, cfg.ShutdownGrace)
-	cancel()
-	return errors.Join(portalErr, <-idpDone)
+	stack := &demoStack{PortalURL: publicURL, IdP: idp, Graph: sim, done: make(chan error, 1)}
+	go func() {
+		err := serveUntilDone(ctx, portalLn, handler, cfg.ShutdownGrace)
+		cancel()
+		stack.done <- errors.Join(err, <-idpDone, <-graphDone)
+	}()
+	logger.Debug("demo started", slog.String("issuer", issuer), slog.String("graph", graphURL))
+	return stack, nil
 }
 
 func printBanner(w io.Writer, publicURL string, people []devidp.Person) {
@@ -100,7 +170,7 @@ func printBanner(w io.Writer, publicURL string, people []devidp.Person) {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\n", p.Name, p.Username, p.Description)
 	}
 	tw.Flush()
-	fmt.Fprint(w, "\nPress Ctrl-C to stop.\n\n")
+	fmt.Fprint(w, "\nThen search for a user, e.g. \"adele\", and request assistance on one of their devices.\nPress Ctrl-C to stop.\n\n")
 }
 
 func isLoopbackIP(host string) bool {

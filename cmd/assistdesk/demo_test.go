@@ -30,9 +30,9 @@ func (b *lockedBuffer) String() string {
 
 var openURL = regexp.MustCompile(`Open:\s+(http://\S+)/`)
 
-// startDemo runs `assistdesk demo` on a free port, as a person would, and
+// runDemo runs `assistdesk demo` on a free port, as a person would, and
 // returns the one URL it prints. The demo stops when the test ends.
-func startDemo(t *testing.T) (string, *lockedBuffer) {
+func runDemo(t *testing.T) (string, *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lockedBuffer{}
@@ -75,7 +75,7 @@ func startDemo(t *testing.T) (string, *lockedBuffer) {
 }
 
 func TestDemoPrintsOneURLAndStopsCleanly(t *testing.T) {
-	url, out := startDemo(t)
+	url, out := runDemo(t)
 	if n := len(openURL.FindAllString(out.String(), -1)); n != 1 {
 		t.Fatalf("demo printed %d URLs to open, want 1", n)
 	}

@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, getenv, stdout)
 	case "demo":
 		return demo(ctx, args[1:], getenv, stdout)
+	case "graphsim":
+		return runGraphsim(ctx, args[1:], stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
 	case "help", "-h", "-help", "--help":
@@ -54,8 +56,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `assistdesk: a helpdesk portal that requests Intune remote assistance through Microsoft Graph.
 
 Usage:
-  assistdesk demo [-addr 127.0.0.1:8080]
-        run the portal with an embedded OpenID provider on this machine only
+  assistdesk demo [-addr 127.0.0.1:8080] [-refuse-routes 1,3,4]
+        run the portal with an embedded OpenID provider and a simulated
+        Microsoft Graph on this machine only
+  assistdesk graphsim -issuer URL [-addr 127.0.0.1:8090] [-page-size 100] [-refuse-routes 1,3,4]
+        run the Graph simulator alone, trusting access tokens from URL
   assistdesk serve
         run the portal against your identity provider and Microsoft Graph
   assistdesk healthcheck

@@ -23,6 +23,7 @@ type tokenClaims struct {
 	Roles             []string `json:"roles"`
 	Groups            []string `json:"groups"`
 	Scp               string   `json:"scp"`
+	JTI               string   `json:"jti"`
 }
 
 // graphClaims verifies an access token the way a Graph-audience resource
@@ -73,6 +74,9 @@ func TestCodeFlow(t *testing.T) {
 	}
 
 	at := e.graphClaims(t, tok.AccessToken)
+	if at.JTI == "" || e.provider.LastAccessTokenID(harper.ObjectID) != at.JTI {
+		t.Errorf("jti %q is not the last access token id recorded for Harper (%q)", at.JTI, e.provider.LastAccessTokenID(harper.ObjectID))
+	}
 	if at.Scp != "User.ReadBasic.All DeviceManagementManagedDevices.ReadWrite.All" {
 		t.Errorf("scp = %q", at.Scp)
 	}

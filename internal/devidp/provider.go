@@ -87,6 +87,7 @@ func New(cfg Config) (*Provider, error) {
 		codes:           map[string]string{},
 		accessTokens:    map[string]*accessToken{},
 		refreshTokens:   map[string]*refreshToken{},
+		lastAccessToken: map[string]string{},
 	}
 	if st.clients, err = checkClients(cfg, st.graphPrefix); err != nil {
 		return nil, err
@@ -129,6 +130,14 @@ func New(cfg Config) (*Provider, error) {
 // Handler serves discovery, JWKS, authorize, the picker page, token,
 // userinfo, revocation and end_session.
 func (p *Provider) Handler() http.Handler { return p.handler }
+
+// LastAccessTokenID is the `jti` of the newest access token issued to the
+// person with this object id, or "" if none.
+func (p *Provider) LastAccessTokenID(objectID string) string {
+	p.storage.mu.Lock()
+	defer p.storage.mu.Unlock()
+	return p.storage.lastAccessToken[objectID]
+}
 
 // checkIssuer reports whether the issuer is plain http, which op only
 // accepts when told to.

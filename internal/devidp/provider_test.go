@@ -38,6 +38,7 @@ type testEnv struct {
 	browser  *http.Client // does not follow redirects, so each hop is checked
 	ctx      context.Context
 	harperID string
+	provider *Provider
 }
 
 func start(t *testing.T) *testEnv {
@@ -74,8 +75,9 @@ func start(t *testing.T) *testEnv {
 	endpoint := rp.Endpoint()
 	endpoint.AuthStyle = oauth2.AuthStyleInHeader // client_secret_basic
 	return &testEnv{
-		issuer: issuer,
-		rp:     rp,
+		provider: p,
+		issuer:   issuer,
+		rp:       rp,
 		oauth: oauth2.Config{
 			ClientID:     testClientID,
 			ClientSecret: testClientSecret,

@@ -34,6 +34,9 @@ type storage struct {
 	codes         map[string]string // code → auth request id
 	accessTokens  map[string]*accessToken
 	refreshTokens map[string]*refreshToken
+	// lastAccessToken is the id (jti) of the newest access token per
+	// subject, so a test can tell which sign-in a Graph call came from.
+	lastAccessToken map[string]string
 }
 
 var _ op.Storage = (*storage)(nil)

@@ -96,7 +96,15 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 
 func (s *storage) newAccessTokenLocked(g op.IDTokenRequest) (string, time.Time) {
 	id := rand.Text()
-	exp := time.Now().Add(s.accessTokenLife)
+	now := time.Now()
+	exp := now.Add(s.accessTokenLife)
+	// Forget expired tokens as new ones are made, so a long demo stays small.
+	for old, t := range s.accessTokens {
+		if now.After(t.expires) {
+			delete(s.accessTokens, old)
+		}
+	}
+	s.lastAccessToken[g.GetSubject()] = id
 	s.accessTokens[id] = &accessToken{
 		clientID: g.GetClientID(),
 		subject:  g.GetSubject(),

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assistdesk/assistdesk/internal/graphsim"
+)
+
+// runGraphsim runs the Graph simulator alone, for pointing a portal (or a
+// test) at it. It trusts the access tokens of one OpenID issuer.
+func runGraphsim(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("graphsim", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address (loopback only)")
+	issuer := fs.String("issuer", "", "OpenID issuer whose access tokens are accepted (required)")
+	pageSize := fs.Int("page-size", 100, "items per page of a collection")
+	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) to refuse as routes")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil || !isLoopbackIP(host) {
+		return fmt.Errorf("%w: -addr must be a loopback IP and port, got %q", errUsage, *addr)
+	}
+	if *issuer == "" {
+		return fmt.Errorf("%w: -issuer is required", errUsage)
+	}
+	routes, err := parseRoutes(*refuse)
+	if err != nil {
+		return fmt.Errorf("%w: -refuse-routes: %v", errUsage, err)
+	}
+	if *pageSize < 1 || *pageSize > 1000 {
+		return fmt.Errorf("%w: -page-size must be 1–1000", errUsage)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("graphsim: %w", err)
+	}
+	base := "http://" + ln.Addr().String()
+	sim, err := graphsim.New(graphsim.Config{BaseURL: base, Issuer: *issuer, PageSize: *pageSize, RefuseRoutes: routes})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "Graph simulator on %s (tokens from %s). Ctrl-C stops it.\n", base, *issuer)
+	return serveUntilDone(ctx, ln, sim.Handler(), time.Second)
+}
+
+// parseRoutes reads "1,3" into route numbers that can be refused.
+func parseRoutes(s string) ([]int, error) {
+	var routes []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || (n != 1 && n != 3 && n != 4) {
+			return nil, fmt.Errorf("%q is not a refusable route (1, 3 or 4)", f)
+		}
+		routes = append(routes, n)
+	}
+	return routes, nil
+}

@@ -1,0 +1,290 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/assistdesk/assistdesk/internal/graphsim"
+)
+
+// signedIn returns a browser signed in as Harper.
+func (s *stack) signedIn(t *testing.T) *http.Client {
+	t.Helper()
+	c := browser(t)
+	if resp := s.signIn(t, c, "/", "harper"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: status %d", resp.StatusCode)
+	}
+	return c
+}
+
+// graphCalls counts the simulator's requests whose path has this prefix.
+func (s *stack) graphCalls(method, pathPrefix string) []graphsim.Request {
+	var out []graphsim.Request
+	for _, r := range s.sim.Requests() {
+		if r.Method == method && strings.HasPrefix(r.Path, pathPrefix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestSearchPageAndFragment(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+
+	page := get(t, c, s.portal.URL+"/search?q=adele&ticket=INC-7")
+	if page.StatusCode != http.StatusOK || !varies(page) {
+		t.Fatalf("page: status %d, Vary %q", page.StatusCode, page.Header.Values("Vary"))
+	}
+	doc := document(t, page)
+	if doc.Find("html").Length() != 1 || doc.Find("[data-testid=search-input]").AttrOr("value", "") != "adele" {
+		t.Fatal("/search without htmx is not the whole page with the query filled in")
+	}
+	hit := doc.Find("[data-testid=user-hit] a").First()
+	if hit.Text() != "Adele Vance" {
+		t.Fatalf("first hit %q, want Adele Vance", hit.Text())
+	}
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	if href := hit.AttrOr("href", ""); href != "/users/"+adele.ID+"?ticket=INC-7" {
+		t.Errorf("hit links to %q", href)
+	}
+
+	frag := get(t, c, s.portal.URL+"/search?q=adele", "HX-Request", "true")
+	body := body(t, frag)
+	if frag.StatusCode != http.StatusOK || strings.Contains(body, "<html") || !strings.Contains(body, `id="results"`) {
+		t.Fatalf("fragment: status %d, body %.200s", frag.StatusCode, body)
+	}
+	if !varies(frag) {
+		t.Error("fragment lacks Vary: HX-Request")
+	}
+	calls := s.graphCalls("GET", "/v1.0/users")
+	if len(calls) != 2 {
+		t.Fatalf("Graph saw %d user searches for 2 requests", len(calls))
+	}
+	for _, call := range calls {
+		if call.ConsistencyLevel != "eventual" || call.Status != http.StatusOK {
+			t.Errorf("search call: ConsistencyLevel %q status %d", call.ConsistencyLevel, call.Status)
+		}
+	}
+}
+
+func TestSearchFindsHardNames(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	for q, want := range map[string]string{
+		"O'Brien":   "Seán O'Brien",
+		"zoë":       "Zoë Brontë",
+		`"Bobby"`:   `Robert "Bobby" Tables`,
+		"nobody-zz": "",
+	} {
+		doc := document(t, get(t, c, s.portal.URL+"/search?q="+url.QueryEscape(q), "HX-Request", "true"))
+		got := doc.Find("[data-testid=user-hit] a").First().Text()
+		if got != want {
+			t.Errorf("search %q: first hit %q, want %q", q, got, want)
+		}
+		if want == "" && doc.Find("[data-testid=no-results]").Length() != 1 {
+			t.Errorf("search %q: no 'no match' message", q)
+		}
+	}
+	if resp := get(t, c, s.portal.URL+"/search?q="+strings.Repeat("a", 257)); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a 257-character query: status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestUserPage(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	tenant := s.sim.Tenant()
+	adele, _ := tenant.UserByUPN(graphsim.DemoAdeleUPN)
+	kiosk, _ := tenant.UserByUPN(graphsim.DemoKioskUPN)
+	guest, _ := tenant.UserByUPN(graphsim.DemoGuestUPN)
+
+	tests := []struct {
+		name, ref string
+		status    int
+		devices   int
+		want      string
+	}{
+		{"by object id", adele.ID, 200, len(tenant.DevicesOfUser(adele.ID)), "Adele Vance"},
+		{"by UPN", graphsim.DemoAdeleUPN, 200, len(tenant.DevicesOfUser(adele.ID)), "Adele Vance"},
+		{"more devices than a Graph page", kiosk.ID, 200, 130, "Kiosk Lab"},
+		{"guest without devices", guest.UserPrincipalName, 200, 0, "has no devices"},
+		{"unknown user", "00000000-0000-4000-8000-000000000000", 404, 0, "There is no user"},
+		{"not an id", "adele", 400, 0, "object id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.sim.Requests())
+			resp := get(t, c, s.portal.URL+"/users/"+url.PathEscape(tt.ref))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			doc := document(t, resp)
+			if !strings.Contains(doc.Text(), tt.want) {
+				t.Errorf("page does not say %q", tt.want)
+			}
+			if n := doc.Find("[data-testid=device]").Length(); n != tt.devices {
+				t.Errorf("%d device cards, want %d", n, tt.devices)
+			}
+			if n := doc.Find("button[data-testid=assist]").Length(); n != tt.devices {
+				t.Errorf("%d assistance buttons, want %d", n, tt.devices)
+			}
+			doc.Find("button[data-testid=assist]").Each(func(_ int, b *goqSel) {
+				if !strings.HasPrefix(b.Text(), "Request assistance") || b.Next().AttrOr("role", "") != "status" {
+					t.Errorf("button %q has no status element beside it", b.Text())
+				}
+			})
+			if tt.status == 400 && len(s.sim.Requests()) != before {
+				t.Error("an invalid id reached Graph")
+			}
+		})
+	}
+}
+
+func TestDevicePage(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+
+	doc := document(t, get(t, c, s.portal.URL+"/devices/"+device.ID+"?ticket=INC-3"))
+	if got := doc.Find("[data-testid=device] h3").Text(); got != device.DeviceName {
+		t.Fatalf("device page shows %q, want %q", got, device.DeviceName)
+	}
+	if post := doc.Find("button[data-testid=assist]").AttrOr("hx-post", ""); post != "/devices/"+device.ID+"/assistance?ticket=INC-3" {
+		t.Errorf("the button posts to %q", post)
+	}
+	for ref, status := range map[string]int{"00000000-0000-4000-8000-000000000000": 404, "not-a-guid": 400} {
+		if resp := get(t, c, s.portal.URL+"/devices/"+ref); resp.StatusCode != status {
+			t.Errorf("/devices/%s: status %d, want %d", ref, resp.StatusCode, status)
+		}
+	}
+}
+
+func TestRequestAssistanceSucceedsOnRoute1(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+
+	resp := post(t, c, s.portal.URL+"/users/"+adele.ID+"/devices/"+device.ID+"/assistance", "HX-Request", "true")
+	doc := document(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Find("[data-testid=outcome-ok]").Text(), "204 No Content") {
+		t.Fatalf("status %d: %s", resp.StatusCode, doc.Text())
+	}
+	actions := s.sim.Actions()
+	if len(actions) != 1 || actions[0].Route != 1 || actions[0].DeviceID != device.ID {
+		t.Fatalf("Graph executed %+v, want one route-1 action on %s", actions, device.ID)
+	}
+	harper := s.provider.LastAccessTokenID(personID(t, "harper"))
+	if actions[0].TokenID != harper {
+		t.Errorf("the action carried token %q, not the one issued at Harper's sign-in (%q)", actions[0].TokenID, harper)
+	}
+}
+
+func TestRoutingRefusalFallsBackToRoute2Once(t *testing.T) {
+	s := newStackRefusing(t, 1)
+	c := s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+
+	resp := post(t, c, s.portal.URL+"/users/"+adele.ID+"/devices/"+device.ID+"/assistance", "HX-Request", "true")
+	doc := document(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Text(), "204") {
+		t.Fatalf("status %d: %s", resp.StatusCode, doc.Text())
+	}
+	if !strings.Contains(doc.Find("[data-testid=fallback]").Text(), "route 2") {
+		t.Errorf("the outcome does not say it fell back to route 2: %s", doc.Text())
+	}
+	if actions := s.sim.Actions(); len(actions) != 1 || actions[0].Route != 2 || actions[0].DeviceID != device.ID {
+		t.Fatalf("executed actions %+v, want exactly one on route 2", actions)
+	}
+	if n := len(s.graphCalls("POST", "/beta/users/")); n != 1 {
+		t.Errorf("route 1 was tried %d times, want 1", n)
+	}
+}
+
+func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
+	tests := []struct {
+		status   int
+		code     string
+		header   string
+		sentence string
+	}{
+		{401, "InvalidAuthenticationToken", "", "sign in again"},
+		{403, "Forbidden", "", "Intune role"},
+		{404, "ResourceNotFound", "", "scope tags"},
+		{400, "BadRequest", "", "malformed"},
+		{429, "TooManyRequests", "9", "Wait 9s"},
+		{500, "InternalServerError", "", "failed to answer"},
+		{502, "BadGateway", "", "Outcome unknown"},
+		{503, "ServiceUnavailable", "30", "Try again in 30s"},
+		{504, "GatewayTimeout", "", "Outcome unknown"},
+	}
+	s := newStack(t)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[0]
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			rid := "rid-" + strconv.Itoa(tt.status)
+			s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost {
+					return false
+				}
+				if tt.header != "" {
+					w.Header().Set("Retry-After", tt.header)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				w.Write([]byte(`{"error":{"code":"` + tt.code + `","message":"raw graph text","innerError":{"date":"2026-11-28T10:00:00","request-id":"` + rid + `"}}}`))
+				return true
+			})
+			defer s.failGraph(nil)
+			resp := post(t, c, s.portal.URL+"/devices/"+device.ID+"/assistance", "HX-Request", "true")
+			doc := document(t, resp)
+			text := doc.Find("[role=status], [data-testid=outcome-error]").Text()
+			if resp.StatusCode != http.StatusBadGateway {
+				t.Errorf("portal status %d, want 502", resp.StatusCode)
+			}
+			for _, want := range []string{"HTTP " + strconv.Itoa(tt.status), tt.code, rid, tt.sentence} {
+				if !strings.Contains(text, want) {
+					t.Errorf("outcome lacks %q:\n%s", want, text)
+				}
+			}
+			if strings.Contains(text, "raw graph text") {
+				t.Error("Graph's raw message reached the page")
+			}
+		})
+	}
+	if n := len(s.sim.Actions()); n != 0 {
+		t.Errorf("%d actions executed behind the faults", n)
+	}
+}
+
+func TestRequestAssistanceRefusesBadIDsWithoutCallingGraph(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	for _, path := range []string{
+		"/devices/not-a-guid/assistance",
+		"/users/adele/devices/00000000-0000-4000-8000-000000000000/assistance",
+		"/users/" + url.PathEscape("a/b@x.example") + "/devices/00000000-0000-4000-8000-000000000000/assistance",
+	} {
+		if resp := post(t, c, s.portal.URL+path, "HX-Request", "true"); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST %s: status %d, want 400", path, resp.StatusCode)
+		}
+	}
+	if n := len(s.graphCalls("POST", "/")); n != 0 {
+		t.Fatalf("%d POSTs reached Graph", n)
+	}
+	resp := post(t, c, s.portal.URL+"/devices/00000000-0000-4000-8000-000000000000/assistance", "HX-Request", "true")
+	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 404") {
+		t.Errorf("an unknown device: status %d, %s", resp.StatusCode, text)
+	}
+}
+
+func varies(resp *http.Response) bool {
+	return strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "HX-Request")
+}
