@@ -43,6 +43,7 @@ func TestBrowserRequestAssistance(t *testing.T) {
 	if got := text(t, ctx, "[data-testid=user-hit] a"); got != "Adele Vance" {
 		t.Fatalf("first hit %q", got)
 	}
+	screenshot(t, ctx, "search-results.png")
 	must(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=user-hit] a")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=user-name]")),
