@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/views/components"
 )
 
@@ -22,6 +23,7 @@ type assistanceHandler struct {
 	graph  assister
 	tokens graphTokens
 	now    func() time.Time
+	limit  *ratelimit.Limiter
 }
 
 // viaUser is route 1, from a user's page.
@@ -58,6 +60,9 @@ func (h *assistanceHandler) viaDevice(c echo.Context) error {
 func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
 	if _, err := ticketParam(c); err != nil {
 		return err
+	}
+	if ok, wait := h.limit.Allow(technicianOf(c).Key()); !ok {
+		return tooMany(c, wait, "assistance requests from you in the last minute")
 	}
 	ctx := c.Request().Context()
 	token, err := h.tokens.GraphToken(ctx)

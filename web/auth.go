@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -25,6 +26,8 @@ type signInFlow interface {
 type authHandler struct {
 	auth      signInFlow
 	publicURL *url.URL
+	limit     *ratelimit.Limiter
+	clientIP  func(c echo.Context) string
 }
 
 // login shows the sign-in page, or with start=1 sends the browser to the
@@ -41,6 +44,9 @@ func (h *authHandler) login(c echo.Context) error {
 			StartURL:  loginURL(returnTo, true),
 			SignedOut: c.QueryParam("signed_out") != "",
 		}))
+	}
+	if ok, wait := h.limit.Allow(h.clientIP(c)); !ok {
+		return tooMany(c, wait, "sign-in attempts from your address")
 	}
 	target, err := h.auth.Begin(ctx, returnTo)
 	if err != nil {

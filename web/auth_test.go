@@ -186,7 +186,7 @@ func TestLogoutDestroysSession(t *testing.T) {
 		t.Fatalf("GET /logout signed the technician out (status %d)", resp.StatusCode)
 	}
 
-	resp, err := c.Post(s.portal.URL+"/logout", "application/x-www-form-urlencoded", nil)
+	resp, err := c.PostForm(s.portal.URL+"/logout", url.Values{"csrf_token": {s.csrfToken(t, c)}})
 	if err != nil {
 		t.Fatal(err)
 	}

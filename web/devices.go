@@ -50,7 +50,7 @@ func (h *devicesHandler) page(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, "read this device"))
 	}
 	m := pages.DevicePage{
-		Page:      pageFor(technicianOf(c), d.DeviceName),
+		Page:      pageFor(c, d.DeviceName),
 		Ticket:    ticket,
 		SearchURL: withTicket("/", ticket),
 		Device:    deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),

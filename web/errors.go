@@ -9,7 +9,6 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/auth"
 
-	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -33,7 +32,6 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		problem := pages.ProblemPage{
-			Page:   layouts.Page{Title: "Something went wrong"},
 			Status: http.StatusInternalServerError,
 			Title:  "Something went wrong",
 			Detail: "The portal could not complete this request. Try again; if it persists, tell your administrator the time it happened.",
@@ -48,10 +46,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			}
 		}
 		noteError(c, err)
-		if t, ok := c.Get(technicianKey).(interface{ DisplayName() string }); ok {
-			problem.Page.Technician = t.DisplayName()
-		}
-		problem.Page.Title = problem.Title
+		problem.Page = pageFor(c, problem.Title)
 		if rerr := render(c, problem.Status, pages.Problem(problem)); rerr != nil {
 			logger.Error("render error page", slog.Any("error", rerr))
 			_ = c.NoContent(problem.Status)
@@ -70,6 +65,8 @@ func messageOf(he *echo.HTTPError) string {
 		return "There is no page at this address. Check the link, or start from the search page."
 	case http.StatusMethodNotAllowed:
 		return "This address does not accept that kind of request."
+	case http.StatusRequestEntityTooLarge:
+		return "The request is larger than the portal accepts."
 	}
 	return "The request could not be served."
 }

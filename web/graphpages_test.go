@@ -170,7 +170,7 @@ func TestRequestAssistanceSucceedsOnRoute1(t *testing.T) {
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
 
-	resp := post(t, c, s.portal.URL+"/users/"+adele.ID+"/devices/"+device.ID+"/assistance", "HX-Request", "true")
+	resp := s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")
 	doc := document(t, resp)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Find("[data-testid=outcome-ok]").Text(), "204 No Content") {
 		t.Fatalf("status %d: %s", resp.StatusCode, doc.Text())
@@ -191,7 +191,7 @@ func TestRoutingRefusalFallsBackToRoute2Once(t *testing.T) {
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
 
-	resp := post(t, c, s.portal.URL+"/users/"+adele.ID+"/devices/"+device.ID+"/assistance", "HX-Request", "true")
+	resp := s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")
 	doc := document(t, resp)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Text(), "204") {
 		t.Fatalf("status %d: %s", resp.StatusCode, doc.Text())
@@ -243,7 +243,7 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 				return true
 			})
 			defer s.failGraph(nil)
-			resp := post(t, c, s.portal.URL+"/devices/"+device.ID+"/assistance", "HX-Request", "true")
+			resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
 			doc := document(t, resp)
 			text := doc.Find("[role=status], [data-testid=outcome-error]").Text()
 			if resp.StatusCode != http.StatusBadGateway {
@@ -272,14 +272,14 @@ func TestRequestAssistanceRefusesBadIDsWithoutCallingGraph(t *testing.T) {
 		"/users/adele/devices/00000000-0000-4000-8000-000000000000/assistance",
 		"/users/" + url.PathEscape("a/b@x.example") + "/devices/00000000-0000-4000-8000-000000000000/assistance",
 	} {
-		if resp := post(t, c, s.portal.URL+path, "HX-Request", "true"); resp.StatusCode != http.StatusBadRequest {
+		if resp := s.htmxPost(t, c, path); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("POST %s: status %d, want 400", path, resp.StatusCode)
 		}
 	}
 	if n := len(s.graphCalls("POST", "/")); n != 0 {
 		t.Fatalf("%d POSTs reached Graph", n)
 	}
-	resp := post(t, c, s.portal.URL+"/devices/00000000-0000-4000-8000-000000000000/assistance", "HX-Request", "true")
+	resp := s.htmxPost(t, c, "/devices/00000000-0000-4000-8000-000000000000/assistance")
 	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 404") {
 		t.Errorf("an unknown device: status %d, %s", resp.StatusCode, text)
 	}

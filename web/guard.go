@@ -11,7 +11,10 @@ import (
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
-const technicianKey = "technician"
+const (
+	technicianKey = "technician"
+	csrfKey       = "csrf"
+)
 
 // guard admits signed-in, authorised technicians and sends everyone else
 // to sign in (or to a page that says what they lack).
@@ -21,22 +24,24 @@ type guard struct {
 
 func (g *guard) technician(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		t, ok := g.auth.Current(c.Request().Context())
+		ctx := c.Request().Context()
+		t, ok := g.auth.Current(ctx)
 		if !ok {
 			return signInAgain(c)
 		}
 		// Pages of a signed-in technician must not outlive the session in a cache.
 		c.Response().Header().Set("Cache-Control", "no-store")
+		c.Set(technicianKey, t)
+		c.Set(csrfKey, g.auth.CSRFToken(ctx))
 		if !g.auth.Policy().IsTechnician(t) {
 			return render(c, http.StatusForbidden, pages.Problem(pages.ProblemPage{
-				Page:   pageFor(t, "Not authorised"),
+				Page:   pageFor(c, "Not authorised"),
 				Status: http.StatusForbidden,
 				Title:  "Not authorised",
 				Detail: "You are signed in as " + t.DisplayName() + ", but searching and requesting assistance needs " +
 					g.auth.Policy().TechnicianRequirement() + ". Ask your administrator to assign it.",
 			}))
 		}
-		c.Set(technicianKey, t)
 		return next(c)
 	}
 }
@@ -79,6 +84,10 @@ func technicianOf(c echo.Context) auth.Technician {
 	return t
 }
 
-func pageFor(t auth.Technician, title string) layouts.Page {
-	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username}
+// pageFor is the frame of a page for the signed-in technician, carrying
+// the anti-forgery token that htmx and the sign-out form send back.
+func pageFor(c echo.Context, title string) layouts.Page {
+	t := technicianOf(c)
+	csrf, _ := c.Get(csrfKey).(string)
+	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf}
 }

@@ -85,8 +85,9 @@ func isLoopbackName(host string) bool {
 // securityHeaders sets a strict Content-Security-Policy (htmx is loaded as
 // a file and configured through a meta tag, so no inline script or style
 // is needed) and the usual hardening headers. form-action names the
-// identity provider because signing out redirects a form POST there.
-func securityHeaders(issuer string) echo.MiddlewareFunc {
+// identity provider because signing out redirects a form POST there. HSTS
+// follows the public URL, not a request header a client could forge.
+func securityHeaders(issuer string, https bool) echo.MiddlewareFunc {
 	formAction := "'self'"
 	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
 		formAction += " " + u.Scheme + "://" + u.Host
@@ -100,7 +101,7 @@ func securityHeaders(issuer string) echo.MiddlewareFunc {
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("X-Frame-Options", "DENY")
-			if c.Scheme() == "https" {
+			if https {
 				h.Set("Strict-Transport-Security", "max-age=31536000")
 			}
 			return next(c)

@@ -5,8 +5,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/static"
 )
+
+// maxBody caps request bodies: the portal's forms carry a token and no more.
+const maxBody = 64 << 10
 
 // registerRoutes is the list of every route the portal serves. Routes
 // without the technician guard are the public ones the design lists.
@@ -14,17 +18,26 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.Use(
 		requestLog(d.Logger),
 		canonicalHost(d.PublicURL),
-		securityHeaders(d.IssuerURL),
+		securityHeaders(d.IssuerURL, d.PublicURL.Scheme == "https"),
+		bodyLimit(maxBody),
 		echo.WrapMiddleware(d.Sessions.LoadAndSave),
 	)
+	forgery := forgeryGuard(d.PublicURL.String(), func(c echo.Context) string {
+		return d.Auth.CSRFToken(c.Request().Context())
+	})
 
 	// Public.
 	e.GET("/healthz", healthz)
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
-	signIn := &authHandler{auth: d.Auth, publicURL: d.PublicURL}
+	signIn := &authHandler{
+		auth:      d.Auth,
+		publicURL: d.PublicURL,
+		limit:     ratelimit.New(d.SignInRateLimit, time.Now),
+		clientIP:  func(c echo.Context) string { return clientIP(c.Request(), d.TrustedProxies) },
+	}
 	e.GET("/login", signIn.login)
 	e.GET("/auth/callback", signIn.callback)
-	e.POST("/logout", signIn.logout)
+	e.POST("/logout", signIn.logout, forgery)
 
 	// Technicians. (Middleware per route, not an echo Group: a Group with
 	// middleware answers every unknown path, turning 405s into 404s.)
@@ -36,7 +49,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/users/:user", users.page, technician)
 	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
 	e.GET("/devices/:deviceId", devices.page, technician)
-	assist := &assistanceHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
-	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician)
-	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician)
+	assist := &assistanceHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, limit: ratelimit.New(d.AssistRateLimit, time.Now)}
+	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
+	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
 }

@@ -58,7 +58,7 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 		return render(c, http.StatusOK, components.Results(results))
 	}
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
-		Page:    pageFor(technicianOf(c), "Search"),
+		Page:    pageFor(c, "Search"),
 		Query:   q,
 		Ticket:  ticket,
 		Results: results,

@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 
 	"github.com/alexedwards/scs/v2"
@@ -24,6 +25,11 @@ type Deps struct {
 	IssuerURL string
 	Graph     *graph.Client
 	Logger    *slog.Logger
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// AssistRateLimit is assistance requests per technician per minute;
+	// SignInRateLimit is sign-in starts per client IP per minute.
+	AssistRateLimit, SignInRateLimit int
 }
 
 // New builds the portal's HTTP handler.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -35,12 +36,37 @@ type stack struct {
 	graph      *httptest.Server
 	sim        *graphsim.Server
 	provider   *devidp.Provider
+	handler    http.Handler
+	sessions   *scs.SessionManager
 	tokenCalls atomic.Int64
 	logs       syncBuffer
 	clientID   string
 
-	mu    sync.Mutex
-	fault func(w http.ResponseWriter, r *http.Request) bool
+	mu     sync.Mutex
+	fault  func(w http.ResponseWriter, r *http.Request) bool
+	issued []string // every token the provider handed the portal
+}
+
+// recordTokens keeps the tokens of a token response, so a test can look
+// for them where they must never appear.
+func (s *stack) recordTokens(t *testing.T, body []byte) {
+	var resp map[string]any
+	if json.Unmarshal(body, &resp) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+		if v, ok := resp[k].(string); ok && v != "" {
+			s.issued = append(s.issued, v)
+		}
+	}
+}
+
+func (s *stack) issuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // failGraph makes the stand-in Graph answer matching requests itself; f
@@ -111,10 +137,19 @@ func newStackRefusing(t *testing.T, routes ...int) *stack {
 	}
 	idpHandler := provider.Handler()
 	s.idp = &httptest.Server{Listener: idpLn, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth/token" {
-			s.tokenCalls.Add(1)
+		if r.URL.Path != "/oauth/token" {
+			idpHandler.ServeHTTP(w, r)
+			return
 		}
-		idpHandler.ServeHTTP(w, r)
+		s.tokenCalls.Add(1)
+		rec := httptest.NewRecorder()
+		idpHandler.ServeHTTP(rec, r)
+		s.recordTokens(t, rec.Body.Bytes())
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
 	})}}
 	s.idp.Start()
 	t.Cleanup(s.idp.Close)
@@ -151,6 +186,7 @@ func newStackRefusing(t *testing.T, routes ...int) *stack {
 		t.Fatal(err)
 	}
 	sessions := scs.New()
+	s.sessions = sessions
 	sessions.Cookie.Name = "assistdesk_session"
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
@@ -162,7 +198,11 @@ func newStackRefusing(t *testing.T, routes ...int) *stack {
 		IssuerURL: issuer,
 		Graph:     graphClient,
 		Logger:    slog.New(slog.NewTextHandler(&s.logs, nil)),
+
+		AssistRateLimit: 30,
+		SignInRateLimit: 30,
 	})
+	s.handler = handler
 	s.portal = &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: handler}}
 	s.portal.Start()
 	t.Cleanup(s.portal.Close)
@@ -306,4 +346,24 @@ func personID(t *testing.T, local string) string {
 	}
 	t.Fatalf("no demo person %s", local)
 	return ""
+}
+
+// csrfToken reads the anti-forgery token a signed-in page hands to htmx.
+func (s *stack) csrfToken(t *testing.T, c *http.Client) string {
+	t.Helper()
+	doc := document(t, get(t, c, s.portal.URL+"/"))
+	var headers map[string]string
+	if err := json.Unmarshal([]byte(doc.Find("body").AttrOr("hx-headers", "")), &headers); err != nil {
+		t.Fatalf("the page carries no hx-headers with a token: %v", err)
+	}
+	if headers["X-CSRF-Token"] == "" || doc.Find("form[action='/logout'] input[name=csrf_token]").AttrOr("value", "") != headers["X-CSRF-Token"] {
+		t.Fatal("the page's htmx header and sign-out form carry different tokens")
+	}
+	return headers["X-CSRF-Token"]
+}
+
+// htmxPost posts as htmx does from a portal page: with the page's token.
+func (s *stack) htmxPost(t *testing.T, c *http.Client, path string) *http.Response {
+	t.Helper()
+	return post(t, c, s.portal.URL+path, "HX-Request", "true", "X-CSRF-Token", s.csrfToken(t, c))
 }

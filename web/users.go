@@ -63,7 +63,7 @@ func (h *usersHandler) page(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(userErr, "read this user"))
 	}
 	m := pages.UserPage{
-		Page:      pageFor(technicianOf(c), user.DisplayName),
+		Page:      pageFor(c, user.DisplayName),
 		Ticket:    ticket,
 		SearchURL: withTicket("/", ticket),
 		Name:      orDash(user.DisplayName),

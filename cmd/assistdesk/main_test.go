@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/assistdesk/assistdesk/internal/config"
 )
 
 func TestServeRefusesToStartNamingMissingVariables(t *testing.T) {
@@ -44,5 +48,48 @@ func TestDemoListensOnLoopbackOnly(t *testing.T) {
 	err := run(context.Background(), []string{"demo", "-addr", "0.0.0.0:0"}, func(string) string { return "" }, &bytes.Buffer{})
 	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("err = %v, want a refusal to listen beyond loopback", err)
+	}
+}
+
+func TestSessionCookieOverHTTPSIsHostBoundAndSecure(t *testing.T) {
+	env := map[string]string{
+		"ASSISTDESK_PUBLIC_URL": "https://assist.example.com", "ASSISTDESK_OIDC_ISSUER": "https://idp.example.com",
+		"ASSISTDESK_OIDC_CLIENT_ID": "c", "ASSISTDESK_OIDC_CLIENT_SECRET": "s", "ASSISTDESK_ALLOWED_ROLES": "r",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSessions(cfg)
+	if s.Cookie.Name != "__Host-assistdesk_session" || !s.Cookie.Secure || !s.Cookie.HttpOnly ||
+		s.Cookie.SameSite != http.SameSiteLaxMode || s.Cookie.Path != "/" || s.Cookie.Domain != "" {
+		t.Fatalf("cookie %+v", s.Cookie)
+	}
+	if s.IdleTimeout != 30*time.Minute || s.Lifetime != 12*time.Hour {
+		t.Fatalf("idle %s, lifetime %s", s.IdleTimeout, s.Lifetime)
+	}
+}
+
+func TestOversizedHeadersAndURLsAreRefused(t *testing.T) {
+	stack := launchDemo(t, demoOptions{})
+	for name, req := range map[string]func() *http.Request{
+		"header": func() *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, stack.PortalURL+"/healthz", nil)
+			r.Header.Set("X-Padding", strings.Repeat("a", 40<<10))
+			return r
+		},
+		"URL": func() *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, stack.PortalURL+"/?q="+strings.Repeat("a", 40<<10), nil)
+			return r
+		},
+	} {
+		resp, err := http.DefaultClient.Do(req())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("oversized %s: status %d, want 431", name, resp.StatusCode)
+		}
 	}
 }

@@ -80,6 +80,10 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ht
 		IssuerURL: cfg.OIDCIssuer,
 		Graph:     graphClient,
 		Logger:    logger,
+
+		TrustedProxies:  cfg.TrustedProxies,
+		AssistRateLimit: cfg.AssistRateLimit,
+		SignInRateLimit: cfg.SignInRateLimit,
 	}), nil
 }
 

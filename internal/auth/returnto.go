@@ -31,6 +31,11 @@ func SafeReturnTo(raw string) string {
 	if strings.ContainsFunc(u.Path, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
+	// Dot segments and empty segments are never in a link the portal makes,
+	// and "/.//host" resolves to "//host" in some parsers.
+	if strings.Contains(u.Path, "//") || strings.Contains(u.Path+"/", "/./") || strings.Contains(u.Path+"/", "/../") {
+		return "/"
+	}
 	// Coming back to the sign-in routes themselves would loop.
 	if u.Path == "/login" || strings.HasPrefix(u.Path, "/auth/") || u.Path == "/logout" {
 		return "/"

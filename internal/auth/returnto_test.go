@@ -12,7 +12,7 @@ func TestSafeReturnTo(t *testing.T) {
 	refuse := []string{
 		"", "//evil.example", "/\\evil.example", "https://evil.example/", "http:/evil", "javascript:alert(1)",
 		"evil.example", "/\t/evil.example", "/\n/evil.example", "/%0a", "\\\\evil", "/login?return_to=/",
-		"/auth/callback?code=x", " /x", "/%2F%2Fevil.example", "/%5Cevil.example",
+		"/auth/callback?code=x", " /x", "/%2F%2Fevil.example", "/%5Cevil.example", "/.//evil.example", "/a/../..//evil.example",
 	}
 	for _, in := range refuse {
 		if got := SafeReturnTo(in); got != "/" {

@@ -24,6 +24,7 @@ const (
 	keyPending    = "auth.pending"
 	keyTechnician = "auth.technician"
 	keyTokens     = "auth.tokens"
+	keyCSRF       = "auth.csrf"
 )
 
 // pendingSignIn is what a started sign-in must find again on the callback.
@@ -75,6 +76,11 @@ func (s *Service) Begin(ctx context.Context, returnTo string) (string, error) {
 		pending = pending[len(pending)-maxPendingSignIns:]
 	}
 	s.sessions.Put(ctx, keyPending, pending)
+	if _, signedIn := s.Current(ctx); !signedIn {
+		// A session that only holds sign-ins in progress dies with them, so
+		// abandoned sign-ins cannot pile up on the server.
+		s.sessions.SetDeadline(ctx, s.now().Add(signInTimeout))
+	}
 	return s.rp.AuthCodeURL(p.State, p.Nonce, p.Verifier), nil
 }
 
@@ -138,9 +144,15 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return "", fmt.Errorf("auth: renew session: %w", err)
 	}
+	csrf, err := randomString()
+	if err != nil {
+		return "", err
+	}
 	s.sessions.Remove(ctx, keyPending)
 	s.sessions.Put(ctx, keyTechnician, t)
 	s.sessions.Put(ctx, keyTokens, tokens)
+	s.sessions.Put(ctx, keyCSRF, csrf)
+	s.sessions.SetDeadline(ctx, s.now().Add(s.sessions.Lifetime))
 	return pending.ReturnTo, nil
 }
 
@@ -148,6 +160,12 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 func (s *Service) Current(ctx context.Context) (Technician, bool) {
 	t, ok := s.sessions.Get(ctx, keyTechnician).(Technician)
 	return t, ok
+}
+
+// CSRFToken is the session's anti-forgery token, made at sign-in; "" when
+// nobody is signed in.
+func (s *Service) CSRFToken(ctx context.Context) string {
+	return s.sessions.GetString(ctx, keyCSRF)
 }
 
 // SignOut destroys the server-side session and returns where to send the

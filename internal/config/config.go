@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -40,6 +41,9 @@ type Config struct {
 	AuditorRoles       []string
 	SessionIdleTimeout time.Duration
 	SessionMaxAge      time.Duration
+	TrustedProxies     []netip.Prefix
+	AssistRateLimit    int // assistance requests per technician per minute
+	SignInRateLimit    int // sign-in starts per client IP per minute
 	ShutdownGrace      time.Duration
 	LogFormat          string
 	LogLevel           slog.Level
@@ -73,6 +77,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		AuditorRoles:       r.list("ASSISTDESK_AUDITOR_ROLES"),
 		SessionIdleTimeout: r.duration("ASSISTDESK_SESSION_IDLE_TIMEOUT", 30*time.Minute),
 		SessionMaxAge:      r.duration("ASSISTDESK_SESSION_MAX_AGE", 12*time.Hour),
+		TrustedProxies:     r.prefixes("ASSISTDESK_TRUSTED_PROXIES"),
+		AssistRateLimit:    r.positive("ASSISTDESK_ASSIST_RATE_LIMIT", 30),
+		SignInRateLimit:    r.positive("ASSISTDESK_SIGNIN_RATE_LIMIT", 30),
 		ShutdownGrace:      r.duration("ASSISTDESK_SHUTDOWN_GRACE", 10*time.Second),
 		LogFormat:          r.oneOf("ASSISTDESK_LOG_FORMAT", "json", "json", "text"),
 		LogLevel:           r.level("ASSISTDESK_LOG_LEVEL"),
@@ -241,6 +248,37 @@ func (r *reader) boolean(name string) bool {
 		r.fail(name, "must be true or false, got %q", raw)
 	}
 	return v
+}
+
+// prefixes reads a comma list of CIDRs; a bare address counts as one host.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range r.list(name) {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				r.fail(name, "%q is not a CIDR such as 10.0.0.0/8 or an IP address", v)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+func (r *reader) positive(name string, def int) int {
+	raw := strings.TrimSpace(r.getenv(name))
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		r.fail(name, "must be a whole number of at least 1, got %q", raw)
+		return def
+	}
+	return n
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

@@ -31,6 +31,9 @@ func TestLoadDefaults(t *testing.T) {
 		c.LogFormat != "json" || c.GraphURL != "https://graph.microsoft.com" || c.RedirectURL() != "https://assist.example.com/auth/callback" || !c.Secure() {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	if c.AssistRateLimit != 30 || c.SignInRateLimit != 30 || len(c.TrustedProxies) != 0 {
+		t.Fatalf("rate limits %d/%d, proxies %v", c.AssistRateLimit, c.SignInRateLimit, c.TrustedProxies)
+	}
 	if got := strings.Join(c.AllowedRoles, "|"); got != "Assistdesk.Technician|Helpdesk.Lead" {
 		t.Fatalf("roles = %q", got)
 	}
@@ -72,6 +75,8 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		"log level":             {"ASSISTDESK_LOG_LEVEL", "loud", "debug, info"},
 		"allow any user":        {"ASSISTDESK_ALLOW_ANY_USER", "perhaps", "true or false"},
 		"idle above max":        {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
+		"trusted proxies":       {"ASSISTDESK_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "not a CIDR"},
+		"rate limit":            {"ASSISTDESK_ASSIST_RATE_LIMIT", "0", "at least 1"},
 		"graph over http":       {"ASSISTDESK_GRAPH_URL", "http://graph.example.com", "https"},
 		"graph with version":    {"ASSISTDESK_GRAPH_URL", "https://graph.microsoft.com/v1.0", "no path"},
 	}

@@ -1,0 +1,262 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/web"
+)
+
+func TestStateChangingRequestsNeedTheSessionTokenAndThisSite(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	token := s.csrfToken(t, c)
+	device := s.sim.Tenant().Devices[0]
+	path := s.portal.URL + "/devices/" + device.ID + "/assistance"
+	tests := map[string][]string{
+		"no token":             {"HX-Request", "true"},
+		"wrong token":          {"HX-Request", "true", "X-CSRF-Token", "forged"},
+		"cross-site fetch":     {"HX-Request", "true", "X-CSRF-Token", token, "Sec-Fetch-Site", "cross-site"},
+		"foreign Origin":       {"HX-Request", "true", "X-CSRF-Token", token, "Origin", "https://evil.example"},
+		"same-site, other app": {"X-CSRF-Token", token, "Sec-Fetch-Site", "same-site"},
+	}
+	for name, header := range tests {
+		t.Run(name, func(t *testing.T) {
+			if resp := post(t, c, path, header...); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", resp.StatusCode)
+			}
+		})
+	}
+	if n := len(s.graphCalls("POST", "/")); n != 0 {
+		t.Fatalf("%d forged requests reached Graph", n)
+	}
+	resp := post(t, c, path, "HX-Request", "true", "X-CSRF-Token", token, "Sec-Fetch-Site", "same-origin", "Origin", s.portal.URL)
+	if resp.StatusCode != http.StatusOK || len(s.sim.Actions()) != 1 {
+		t.Fatalf("the genuine request: status %d, %d actions", resp.StatusCode, len(s.sim.Actions()))
+	}
+
+	// A forged sign-out does not sign the technician out.
+	forged, err := c.PostForm(s.portal.URL+"/logout", url.Values{"csrf_token": {"forged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged.Body.Close()
+	if forged.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged sign-out: status %d, want 403", forged.StatusCode)
+	}
+	if resp := get(t, c, s.portal.URL+"/"); resp.StatusCode != http.StatusOK {
+		t.Fatal("a forged sign-out ended the session")
+	}
+}
+
+// Open-redirect strings from oauth2-proxy's advisories and the usual lists.
+var hostileReturnTargets = []string{
+	"//evil.example", "///evil.example", "/\\evil.example", "/\\/evil.example", "\\\\evil.example",
+	"/\t/evil.example", "/\n/evil.example", "/%09/evil.example", "/%0a/evil.example", "/%2F%2Fevil.example",
+	"/%5Cevil.example", "/./\\evil.example", "/.//evil.example", "https://evil.example/",
+	"http:evil.example", "//evil.example/%2F..", "javascript:alert(1)", "/\\javascript:alert(1)",
+	" //evil.example", "evil.example", "/login?return_to=//evil.example",
+}
+
+func TestReturnTargetsNeverLeaveTheSite(t *testing.T) {
+	s := newStack(t)
+	for _, target := range hostileReturnTargets {
+		c := browser(t)
+		page := document(t, get(t, c, s.portal.URL+"/login?return_to="+url.QueryEscape(target)))
+		start := page.Find("[data-testid=sign-in]").AttrOr("href", "")
+		if start != "/login?start=1" {
+			t.Errorf("%q: the sign-in button goes to %q", target, start)
+		}
+		resp := s.signIn(t, c, target, "harper")
+		if got := resp.Header.Get("Location"); got != "/" {
+			t.Errorf("%q: after sign-in the browser went to %q, want /", target, got)
+		}
+	}
+}
+
+func TestEveryRouteButThePublicOnesNeedsSignIn(t *testing.T) {
+	s := newStack(t)
+	public := map[string]bool{
+		"GET /healthz": true, "GET /static/*": true, "GET /login": true, "GET /auth/callback": true, "POST /logout": true,
+	}
+	for _, r := range routesOf(t, s) {
+		if public[r.Method+" "+r.Path] {
+			continue
+		}
+		path := strings.NewReplacer(":user", graphsim.DemoAdeleUPN, ":userId", "00000000-0000-4000-8000-000000000001",
+			":deviceId", "00000000-0000-4000-8000-000000000002").Replace(r.Path)
+		req, _ := http.NewRequest(r.Method, s.portal.URL+path, nil)
+		resp, err := browser(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := http.StatusSeeOther
+		if r.Method != http.MethodGet {
+			want = http.StatusUnauthorized
+		}
+		if resp.StatusCode != want {
+			t.Errorf("%s %s signed out: status %d, want %d", r.Method, r.Path, resp.StatusCode, want)
+		}
+	}
+	if len(s.sim.Requests()) != 0 {
+		t.Fatalf("signed-out requests reached Graph: %d", len(s.sim.Requests()))
+	}
+}
+
+func TestSignedInPagesAreNotCachedAndCookiesAreGuarded(t *testing.T) {
+	s := newStack(t)
+	c := browser(t)
+	resp := get(t, c, s.portal.URL+"/login?start=1")
+	cookie := resp.Header.Get("Set-Cookie")
+	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") {
+		t.Errorf("session cookie %q lacks HttpOnly or SameSite=Lax", cookie)
+	}
+	c = s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	for _, path := range []string{"/", "/search?q=ad", "/users/" + adele.ID, "/devices/" + s.sim.Tenant().DevicesOfUser(adele.ID)[0].ID} {
+		resp := get(t, c, s.portal.URL+path)
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", path, resp.Header.Get("Cache-Control"))
+		}
+		if resp.Header.Get("Referrer-Policy") != "same-origin" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: hardening headers missing", path)
+		}
+		csp := resp.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-") {
+			t.Errorf("%s: CSP allows %q", path, csp)
+		}
+	}
+}
+
+func TestTokensNeverReachPagesURLsOrLogs(t *testing.T) {
+	s := newStack(t)
+	c := browser(t)
+	var seen strings.Builder
+	resp := s.signIn(t, c, "/?q=adele", "harper")
+	seen.WriteString(resp.Header.Get("Location"))
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+	for _, path := range []string{"/?q=adele", "/search?q=adele", "/users/" + adele.ID, "/devices/" + device.ID} {
+		resp := get(t, c, s.portal.URL+path)
+		seen.WriteString(resp.Header.Get("Location") + body(t, resp))
+	}
+	seen.WriteString(body(t, s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")))
+	tokens := s.issuedTokens()
+	if len(tokens) < 3 {
+		t.Fatalf("recorded %d tokens, want access, refresh and ID token", len(tokens))
+	}
+	for _, tok := range tokens {
+		if strings.Contains(seen.String(), tok) {
+			t.Error("a token appears in a page or a redirect")
+		}
+		if strings.Contains(s.logs.String(), tok) {
+			t.Error("a token appears in the log")
+		}
+		for _, part := range strings.Split(tok, ".") {
+			if len(part) > 20 && strings.Contains(s.logs.String(), part) {
+				t.Error("part of a token appears in the log")
+			}
+		}
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	token := s.csrfToken(t, c)
+	device := s.sim.Tenant().Devices[1]
+	var refused *http.Response
+	for i := range 31 {
+		resp := post(t, c, s.portal.URL+"/devices/"+device.ID+"/assistance", "HX-Request", "true", "X-CSRF-Token", token)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			refused = resp
+			if i != 30 {
+				t.Fatalf("refused request %d, the limit is 30", i+1)
+			}
+		}
+	}
+	if refused == nil || refused.Header.Get("Retry-After") == "" {
+		t.Fatal("the 31st assistance request in a minute was not refused with Retry-After")
+	}
+	if text := document(t, refused).Text(); !strings.Contains(text, "Too many assistance requests") {
+		t.Errorf("the refusal does not say why: %s", text)
+	}
+	if n := len(s.sim.Actions()); n != 30 {
+		t.Fatalf("%d actions reached Graph, want 30", n)
+	}
+}
+
+func TestSignInStartsAreLimitedPerAddress(t *testing.T) {
+	s := newStack(t)
+	other := browser(t)
+	for i := range 31 {
+		resp := get(t, other, s.portal.URL+"/login?start=1")
+		if (resp.StatusCode == http.StatusTooManyRequests) != (i == 30) {
+			t.Fatalf("sign-in start %d: status %d", i+1, resp.StatusCode)
+		}
+	}
+}
+
+func TestOversizedBodyIsRefused(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	req, _ := http.NewRequest(http.MethodPost, s.portal.URL+"/logout", strings.NewReader(strings.Repeat("a", 70<<10)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+}
+
+func routesOf(t *testing.T, s *stack) []*echo.Route {
+	t.Helper()
+	routes := web.Routes(s.handler)
+	if len(routes) < 10 {
+		t.Fatalf("only %d routes found", len(routes))
+	}
+	return routes
+}
+
+func TestSessionsEndWhenIdleAndAtTheirAbsoluteLifetime(t *testing.T) {
+	t.Run("idle", func(t *testing.T) {
+		s := newStack(t)
+		s.sessions.IdleTimeout = 400 * time.Millisecond
+		c := s.signedIn(t)
+		if resp := get(t, c, s.portal.URL+"/"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("fresh session: status %d", resp.StatusCode)
+		}
+		time.Sleep(600 * time.Millisecond)
+		if resp := get(t, c, s.portal.URL+"/"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("idle session still open: status %d", resp.StatusCode)
+		}
+	})
+	t.Run("absolute", func(t *testing.T) {
+		s := newStack(t)
+		s.sessions.Lifetime = 900 * time.Millisecond
+		c := s.signedIn(t)
+		deadline := time.Now().Add(1200 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			get(t, c, s.portal.URL+"/") // activity does not extend the absolute lifetime
+			time.Sleep(150 * time.Millisecond)
+		}
+		if resp := get(t, c, s.portal.URL+"/"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("session outlived its lifetime: status %d", resp.StatusCode)
+		}
+	})
+}
