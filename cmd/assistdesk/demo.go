@@ -47,6 +47,8 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 type demoOptions struct {
 	Addr         string
 	RefuseRoutes []int
+	// Tenant replaces the simulator's demo tenant (tests use a hostile one).
+	Tenant *graphsim.Tenant
 }
 
 // demoStack is a running demo: the portal's URL and the two stand-ins,
@@ -116,7 +118,7 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 		closeAll()
 		return nil, err
 	}
-	sim, err := graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: opts.RefuseRoutes})
+	sim, err := graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: opts.RefuseRoutes, Tenant: opts.Tenant})
 	if err != nil {
 		closeAll()
 		return nil, err
