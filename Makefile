@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 GO ?= go
 
-.PHONY: help demo test test-deps generate lint screenshots build
+.PHONY: help demo test test-deps generate lint screenshots build fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,6 +15,12 @@ test: test-deps ## run every test (installs chromium when missing and root)
 
 test-deps: ## install the system packages the tests need
 	@./scripts/test-deps
+
+FUZZTIME ?= 10s
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	$(GO) test -run='^$$' -fuzz='^FuzzSafeReturnTo$$' -fuzztime=$(FUZZTIME) ./internal/auth/
+	$(GO) test -run='^$$' -fuzz='^FuzzUserRef$$' -fuzztime=$(FUZZTIME) ./internal/graph/
+	$(GO) test -run='^$$' -fuzz='^FuzzSearchExpression$$' -fuzztime=$(FUZZTIME) ./internal/graph/
 
 generate: ## regenerate the templ views (*_templ.go are committed)
 	$(GO) tool templ generate

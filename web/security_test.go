@@ -153,6 +153,9 @@ func TestTokensNeverReachPagesURLsOrLogs(t *testing.T) {
 		seen.WriteString(resp.Header.Get("Location") + body(t, resp))
 	}
 	seen.WriteString(body(t, s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")))
+	if strings.Contains(s.logs.String(), "test-secret") || strings.Contains(seen.String(), "test-secret") {
+		t.Error("the client secret appears in a page or the log")
+	}
 	tokens := s.issuedTokens()
 	if len(tokens) < 3 {
 		t.Fatalf("recorded %d tokens, want access, refresh and ID token", len(tokens))

@@ -56,10 +56,13 @@ func (s *Service) endSession(ctx context.Context, reason error) error {
 	return reason
 }
 
-var errIdentityChanged = errors.New("auth: the refreshed id token names another person or issuer")
+// errIdentityChanged means a refresh answered with an ID token that does
+// not verify or names another person: the session cannot go on.
+var errIdentityChanged = errors.New("auth: the refreshed id token does not verify or names another person")
 
 // Refresh redeems a refresh token. When the provider sends a new ID token,
-// it must verify and name the same issuer and subject as the sign-in.
+// it must pass the sign-in's checks (but nonce, which a refresh does not
+// repeat) and name the same issuer and subject as the sign-in (OIDC Core 12.2).
 func (rp *RelyingParty) Refresh(ctx context.Context, refreshToken string, who Technician) (Tokens, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, rp.httpClient)
 	tok, err := rp.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
@@ -67,9 +70,9 @@ func (rp *RelyingParty) Refresh(ctx context.Context, refreshToken string, who Te
 		return Tokens{}, fmt.Errorf("auth: refresh: %w", err)
 	}
 	if raw, ok := tok.Extra("id_token").(string); ok && raw != "" {
-		idToken, err := rp.verifier.Verify(ctx, raw)
+		idToken, err := rp.verify(ctx, raw)
 		if err != nil {
-			return Tokens{}, fmt.Errorf("auth: verify refreshed id token: %w", err)
+			return Tokens{}, fmt.Errorf("%w: %v", errIdentityChanged, err)
 		}
 		if idToken.Issuer != who.Issuer || idToken.Subject != who.Subject {
 			return Tokens{}, errIdentityChanged

@@ -1,0 +1,116 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// serviceEnv is a Service over a test issuer with a clock the test moves,
+// and one browser's session loaded into ctx.
+type serviceEnv struct {
+	*rpEnv
+	svc *Service
+	ctx context.Context
+	now time.Time
+}
+
+func newServiceEnv(t *testing.T) *serviceEnv {
+	t.Helper()
+	e := &serviceEnv{rpEnv: newRPEnv(t, false), now: time.Now()}
+	sessions := scs.New()
+	e.svc = NewService(e.rp, sessions, Policy{TechnicianRoles: []string{"Assistdesk.Technician"}})
+	e.svc.now = func() time.Time { return e.now }
+	ctx, err := sessions.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ctx = ctx
+	return e
+}
+
+// begin starts a sign-in and returns its state and nonce.
+func (e *serviceEnv) begin(t *testing.T) (state, nonce string) {
+	t.Helper()
+	target, err := e.svc.Begin(e.ctx, "/?q=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(target)
+	return u.Query().Get("state"), u.Query().Get("nonce")
+}
+
+func TestSignInStateExpiresAfterTenMinutes(t *testing.T) {
+	e := newServiceEnv(t)
+	state, nonce := e.begin(t)
+	e.answer(e.sign(t, map[string]any{"nonce": nonce}))
+	e.now = e.now.Add(10*time.Minute + time.Second)
+	if _, err := e.svc.Complete(e.ctx, url.Values{"state": {state}, "code": {"c"}}); !errors.Is(err, ErrSignInExpired) {
+		t.Fatalf("err = %v, want ErrSignInExpired", err)
+	}
+
+	state, nonce = e.begin(t)
+	e.answer(e.sign(t, map[string]any{"nonce": nonce}))
+	e.now = e.now.Add(9 * time.Minute)
+	returnTo, err := e.svc.Complete(e.ctx, url.Values{"state": {state}, "code": {"c"}})
+	if err != nil || returnTo != "/?q=x" {
+		t.Fatalf("a sign-in within 10 minutes: %q, %v", returnTo, err)
+	}
+	if e.svc.CSRFToken(e.ctx) == "" {
+		t.Fatal("sign-in made no anti-forgery token")
+	}
+}
+
+func TestGraphTokenRefreshOutcomes(t *testing.T) {
+	signIn := func(t *testing.T) *serviceEnv {
+		e := newServiceEnv(t)
+		state, nonce := e.begin(t)
+		e.answer(e.sign(t, map[string]any{"nonce": nonce}))
+		if _, err := e.svc.Complete(e.ctx, url.Values{"state": {state}, "code": {"c"}}); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	t.Run("fresh token is used as it is", func(t *testing.T) {
+		e := signIn(t)
+		before := e.grant()
+		if tok, err := e.svc.GraphToken(e.ctx); err != nil || tok == "" {
+			t.Fatalf("%q, %v", tok, err)
+		}
+		if e.grant() != before {
+			t.Fatal("a fresh token was refreshed")
+		}
+	})
+	t.Run("near expiry it is refreshed", func(t *testing.T) {
+		e := signIn(t)
+		first, _ := e.svc.GraphToken(e.ctx)
+		e.now = e.now.Add(59 * time.Minute)
+		e.answer(e.sign(t, map[string]any{"nonce": nil}))
+		second, err := e.svc.GraphToken(e.ctx)
+		if err != nil || second == first || e.grant() != "refresh_token" {
+			t.Fatalf("token %q (was %q), grant %q, err %v", second, first, e.grant(), err)
+		}
+	})
+	t.Run("a refresh naming another person ends the session", func(t *testing.T) {
+		e := signIn(t)
+		e.now = e.now.Add(59 * time.Minute)
+		e.answer(e.sign(t, map[string]any{"nonce": nil, "sub": "someone-else"}))
+		if _, err := e.svc.GraphToken(e.ctx); !errors.Is(err, ErrReauthenticate) {
+			t.Fatalf("err = %v, want ErrReauthenticate", err)
+		}
+		if _, ok := e.svc.Current(e.ctx); ok {
+			t.Fatal("the session outlived a refresh for another person")
+		}
+	})
+}
+
+// grant is the grant_type of the token endpoint's last request.
+func (e *serviceEnv) grant() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastForm.Get("grant_type")
+}
