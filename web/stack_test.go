@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/devidp"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/store"
 	"github.com/assistdesk/assistdesk/web"
 )
 
@@ -185,14 +187,24 @@ func newStackRefusing(t *testing.T, routes ...int) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	vault, err := auth.NewVault(db, make([]byte, auth.TokenKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	sessions := scs.New()
+	sessions.Store = db.SessionStore()
 	s.sessions = sessions
 	sessions.Cookie.Name = "assistdesk_session"
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
 	public, _ := url.Parse(publicURL)
 	handler := web.New(web.Deps{
-		Auth:      auth.NewService(rp, sessions, policy),
+		Auth:      auth.NewService(rp, sessions, vault, policy),
 		Sessions:  sessions,
 		PublicURL: public,
 		IssuerURL: issuer,

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +31,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback only; port 0 picks a free one)")
 	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) the simulated Graph refuses as routes")
+	db := fs.String("db", "", "database URL (default: a new SQLite file in a temporary directory, removed at exit)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -35,7 +39,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return fmt.Errorf("%w: -refuse-routes: %v", errUsage, err)
 	}
-	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes}, getenv, stdout)
+	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes, DatabaseURL: *db}, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -49,6 +53,9 @@ type demoOptions struct {
 	RefuseRoutes []int
 	// Tenant replaces the simulator's demo tenant (tests use a hostile one).
 	Tenant *graphsim.Tenant
+	// DatabaseURL is where the portal keeps sessions and the audit trail;
+	// "" is a fresh SQLite file removed when the demo stops.
+	DatabaseURL string
 }
 
 // demoStack is a running demo: the portal's URL and the two stand-ins,
@@ -65,7 +72,8 @@ func (s *demoStack) Wait() error { return <-s.done }
 
 // startDemo starts the three servers and returns once all of them listen;
 // they stop when ctx ends.
-func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string, stdout io.Writer) (*demoStack, error) {
+func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string, stdout io.Writer) (stack *demoStack, err error) {
+	cleanup := func() {}
 	host, _, err := net.SplitHostPort(opts.Addr)
 	if err != nil || !isLoopbackIP(host) {
 		return nil, fmt.Errorf("%w: -addr must be a loopback IP and port such as 127.0.0.1:8080, got %q", errUsage, opts.Addr)
@@ -124,7 +132,25 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 		return nil, err
 	}
 
+	databaseURL := opts.DatabaseURL
+	if databaseURL == "" {
+		dir, err := os.MkdirTemp("", "assistdesk-demo-")
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				os.RemoveAll(dir)
+			}
+		}()
+		cleanup = func() { os.RemoveAll(dir) }
+		databaseURL = "sqlite:" + filepath.Join(dir, "assistdesk.db")
+	}
 	demoEnv := map[string]string{
+		"ASSISTDESK_DATABASE_URL":       databaseURL,
+		"ASSISTDESK_TOKEN_KEY":          base64.StdEncoding.EncodeToString(randomBytes(32)),
+		"ASSISTDESK_INSTANCE_NAME":      "demo",
 		"ASSISTDESK_LISTEN_ADDR":        portalLn.Addr().String(),
 		"ASSISTDESK_PUBLIC_URL":         publicURL,
 		"ASSISTDESK_OIDC_ISSUER":        issuer,
@@ -149,17 +175,19 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 	graphDone := make(chan error, 1)
 	go func() { graphDone <- serveUntilDone(ctx, graphLn, sim.Handler(), time.Second) }()
 
-	handler, err := newPortal(ctx, cfg, logger)
+	p, err := newPortal(ctx, cfg, logger)
 	if err != nil {
 		cancel()
 		portalLn.Close()
 		return nil, errors.Join(err, <-idpDone, <-graphDone)
 	}
-	stack := &demoStack{PortalURL: publicURL, IdP: idp, Graph: sim, done: make(chan error, 1)}
+	stack = &demoStack{PortalURL: publicURL, IdP: idp, Graph: sim, done: make(chan error, 1)}
 	go func() {
-		err := serveUntilDone(ctx, portalLn, handler, cfg.ShutdownGrace)
+		err := serveUntilDone(ctx, portalLn, p.handler, cfg.ShutdownGrace)
 		cancel()
-		stack.done <- errors.Join(err, <-idpDone, <-graphDone)
+		err = errors.Join(err, <-idpDone, <-graphDone, p.Close())
+		cleanup()
+		stack.done <- err
 	}()
 	logger.Debug("demo started", slog.String("issuer", issuer), slog.String("graph", graphURL))
 	return stack, nil
@@ -173,6 +201,12 @@ func printBanner(w io.Writer, publicURL string, people []devidp.Person) {
 	}
 	tw.Flush()
 	fmt.Fprint(w, "\nThen search for a user, e.g. \"adele\", and request assistance on one of their devices.\nPress Ctrl-C to stop.\n\n")
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
 }
 
 func isLoopbackIP(host string) bool {

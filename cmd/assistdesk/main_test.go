@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2/memstore"
+
 	"github.com/assistdesk/assistdesk/internal/config"
 )
 
@@ -55,12 +57,13 @@ func TestSessionCookieOverHTTPSIsHostBoundAndSecure(t *testing.T) {
 	env := map[string]string{
 		"ASSISTDESK_PUBLIC_URL": "https://assist.example.com", "ASSISTDESK_OIDC_ISSUER": "https://idp.example.com",
 		"ASSISTDESK_OIDC_CLIENT_ID": "c", "ASSISTDESK_OIDC_CLIENT_SECRET": "s", "ASSISTDESK_ALLOWED_ROLES": "r",
+		"ASSISTDESK_TOKEN_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSessions(cfg)
+	s := newSessions(cfg, memstore.New())
 	if s.Cookie.Name != "__Host-assistdesk_session" || !s.Cookie.Secure || !s.Cookie.HttpOnly ||
 		s.Cookie.SameSite != http.SameSiteLaxMode || s.Cookie.Path != "/" || s.Cookie.Domain != "" {
 		t.Fatalf("cookie %+v", s.Cookie)

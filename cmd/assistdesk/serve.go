@@ -12,10 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
-	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/config"
-	"github.com/assistdesk/assistdesk/internal/graph"
-	"github.com/assistdesk/assistdesk/web"
 )
 
 // serve runs the portal for real: configuration from the environment,
@@ -30,13 +27,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
-	handler, err := newPortal(ctx, cfg, logger)
+	p, err := newPortal(ctx, cfg, logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	logger.Info("portal listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()))
-	return serveUntilDone(ctx, ln, handler, cfg.ShutdownGrace)
+	defer p.Close()
+	logger.Info("portal listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()),
+		slog.String("instance", cfg.InstanceName))
+	return serveUntilDone(ctx, ln, p.handler, cfg.ShutdownGrace)
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -45,46 +44,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-// newPortal builds every dependency of the HTTP layer. Discovery happens
-// here, so a wrong issuer stops the start instead of every sign-in.
-func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (http.Handler, error) {
-	rp, err := auth.NewRelyingParty(ctx, auth.RelyingPartyConfig{
-		Issuer:       cfg.OIDCIssuer,
-		ClientID:     cfg.OIDCClientID,
-		ClientSecret: cfg.OIDCClientSecret,
-		RedirectURL:  cfg.RedirectURL(),
-		Scopes:       cfg.OIDCScopes,
-		HTTPClient:   &http.Client{Timeout: 15 * time.Second},
-	})
-	if err != nil {
-		return nil, err
-	}
-	graphClient, err := graph.New(cfg.GraphURL, newGraphHTTPClient(), graphTimeout)
-	if err != nil {
-		return nil, err
-	}
-	sessions := newSessions(cfg)
-	policy := auth.Policy{
-		TechnicianRoles:  cfg.AllowedRoles,
-		TechnicianGroups: cfg.AllowedGroups,
-		AuditorRoles:     cfg.AuditorRoles,
-		AuditorGroups:    cfg.AuditorGroups,
-		AllowAnyUser:     cfg.AllowAnyUser,
-	}
-	return web.New(web.Deps{
-		Auth:      auth.NewService(rp, sessions, policy),
-		Sessions:  sessions,
-		PublicURL: cfg.PublicURL,
-		IssuerURL: cfg.OIDCIssuer,
-		Graph:     graphClient,
-		Logger:    logger,
-
-		TrustedProxies:  cfg.TrustedProxies,
-		AssistRateLimit: cfg.AssistRateLimit,
-		SignInRateLimit: cfg.SignInRateLimit,
-	}), nil
 }
 
 // graphTimeout bounds one Graph call. Graph answers in well under a
@@ -102,10 +61,11 @@ func newGraphHTTPClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// newSessions keeps sessions on the server; the browser holds only an
+// newSessions keeps sessions in the database; the browser holds only an
 // opaque id in a cookie that scripts cannot read.
-func newSessions(cfg *config.Config) *scs.SessionManager {
+func newSessions(cfg *config.Config, store scs.Store) *scs.SessionManager {
 	s := scs.New()
+	s.Store = store
 	s.Lifetime = cfg.SessionMaxAge
 	s.IdleTimeout = cfg.SessionIdleTimeout
 	s.Cookie.Name = "assistdesk_session"

@@ -23,7 +23,7 @@ const (
 
 	keyPending    = "auth.pending"
 	keyTechnician = "auth.technician"
-	keyTokens     = "auth.tokens"
+	keyTokenID    = "auth.tokens"
 	keyCSRF       = "auth.csrf"
 )
 
@@ -37,17 +37,18 @@ type pendingSignIn struct {
 type Service struct {
 	rp       *RelyingParty
 	sessions *scs.SessionManager
+	vault    *Vault
 	policy   Policy
 	now      func() time.Time
 }
 
-// NewService ties the relying party, the session manager and the policy.
-func NewService(rp *RelyingParty, sessions *scs.SessionManager, policy Policy) *Service {
+// NewService ties the relying party, the session manager, the vault that
+// keeps Graph tokens, and the policy.
+func NewService(rp *RelyingParty, sessions *scs.SessionManager, vault *Vault, policy Policy) *Service {
 	// scs stores values with gob; concrete types behind interfaces must be known to it.
 	gob.Register([]pendingSignIn{})
 	gob.Register(Technician{})
-	gob.Register(Tokens{})
-	return &Service{rp: rp, sessions: sessions, policy: policy, now: time.Now}
+	return &Service{rp: rp, sessions: sessions, vault: vault, policy: policy, now: time.Now}
 }
 
 // Policy is the authorization policy in force.
@@ -148,9 +149,13 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 	if err != nil {
 		return "", err
 	}
+	tokenID, err := s.vault.Create(ctx, tokens)
+	if err != nil {
+		return "", err
+	}
 	s.sessions.Remove(ctx, keyPending)
 	s.sessions.Put(ctx, keyTechnician, t)
-	s.sessions.Put(ctx, keyTokens, tokens)
+	s.sessions.Put(ctx, keyTokenID, tokenID)
 	s.sessions.Put(ctx, keyCSRF, csrf)
 	s.sessions.SetDeadline(ctx, s.now().Add(s.sessions.Lifetime))
 	return pending.ReturnTo, nil
@@ -173,6 +178,11 @@ func (s *Service) CSRFToken(ctx context.Context) string {
 // the provider forgets the sign-in too, else the local sign-in page.
 func (s *Service) SignOut(ctx context.Context, signInPage string) (string, error) {
 	t, _ := s.Current(ctx)
+	if id := s.sessions.GetString(ctx, keyTokenID); id != "" {
+		if err := s.vault.Delete(ctx, id); err != nil {
+			return "", err
+		}
+	}
 	if err := s.sessions.Destroy(ctx); err != nil {
 		return "", fmt.Errorf("auth: destroy session: %w", err)
 	}

@@ -1,20 +1,26 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/assistdesk/assistdesk/internal/store"
 )
 
 // serviceEnv is a Service over a test issuer with a clock the test moves,
 // and one browser's session loaded into ctx.
 type serviceEnv struct {
 	*rpEnv
-	svc *Service
+	svc   *Service
+	vault *Vault
 	ctx context.Context
 	now time.Time
 }
@@ -23,7 +29,17 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 	t.Helper()
 	e := &serviceEnv{rpEnv: newRPEnv(t, false), now: time.Now()}
 	sessions := scs.New()
-	e.svc = NewService(e.rp, sessions, Policy{TechnicianRoles: []string{"Assistdesk.Technician"}})
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	vault, err := NewVault(db, make([]byte, TokenKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.vault = vault
+	e.svc = NewService(e.rp, sessions, vault, Policy{TechnicianRoles: []string{"Assistdesk.Technician"}})
 	e.svc.now = func() time.Time { return e.now }
 	ctx, err := sessions.Load(context.Background(), "")
 	if err != nil {
@@ -93,6 +109,42 @@ func TestGraphTokenRefreshOutcomes(t *testing.T) {
 		second, err := e.svc.GraphToken(e.ctx)
 		if err != nil || second == first || e.grant() != "refresh_token" {
 			t.Fatalf("token %q (was %q), grant %q, err %v", second, first, e.grant(), err)
+		}
+	})
+	t.Run("a stale writer never overwrites a fresher token", func(t *testing.T) {
+		e := signIn(t)
+		id := e.svc.sessions.GetString(e.ctx, keyTokenID)
+		tok, version, err := e.vault.Get(e.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresher := Tokens{AccessToken: "fresher", RefreshToken: "r2", Expiry: e.now.Add(time.Hour)}
+		if err := e.vault.Update(e.ctx, id, version, fresher); err != nil {
+			t.Fatal(err)
+		}
+		stale := tok
+		stale.AccessToken = "stale"
+		if err := e.vault.Update(e.ctx, id, version, stale); !errors.Is(err, errTokensChanged) {
+			t.Fatalf("a write at an old version: %v, want errTokensChanged", err)
+		}
+		if got, _, _ := e.vault.Get(e.ctx, id); got.AccessToken != "fresher" {
+			t.Fatalf("token is %q after a stale write", got.AccessToken)
+		}
+	})
+	t.Run("tokens are sealed at rest", func(t *testing.T) {
+		e := signIn(t)
+		id := e.svc.sessions.GetString(e.ctx, keyTokenID)
+		tok, _, _ := e.vault.Get(e.ctx, id)
+		var sealed []byte
+		if err := e.vault.db.QueryRowContext(e.ctx, "SELECT sealed FROM graph_tokens WHERE id = ?", id).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if tok.AccessToken == "" || strings.Contains(string(sealed), tok.AccessToken) || strings.Contains(string(sealed), tok.RefreshToken) {
+			t.Fatal("the stored row holds the tokens in the clear")
+		}
+		other, _ := NewVault(e.vault.db, bytes.Repeat([]byte{1}, TokenKeySize))
+		if _, _, err := other.Get(e.ctx, id); err == nil {
+			t.Fatal("tokens opened with another key")
 		}
 	})
 	t.Run("a refresh naming another person ends the session", func(t *testing.T) {

@@ -22,9 +22,16 @@ var ErrReauthenticate = errors.New("auth: sign in again to get a new Microsoft G
 // when it is about to expire. When no token can be had any more the session
 // ends, so that signing in again starts from a clean slate.
 func (s *Service) GraphToken(ctx context.Context) (string, error) {
-	tok, ok := s.sessions.Get(ctx, keyTokens).(Tokens)
-	if !ok || tok.AccessToken == "" {
+	id := s.sessions.GetString(ctx, keyTokenID)
+	if id == "" {
 		return "", s.endSession(ctx, ErrReauthenticate)
+	}
+	tok, version, err := s.vault.Get(ctx, id)
+	if errors.Is(err, ErrReauthenticate) {
+		return "", s.endSession(ctx, err)
+	}
+	if err != nil {
+		return "", err
 	}
 	if tok.Expiry.IsZero() || s.now().Add(refreshBefore).Before(tok.Expiry) {
 		return tok.AccessToken, nil
@@ -40,16 +47,33 @@ func (s *Service) GraphToken(ctx context.Context) (string, error) {
 		// Someone else's tokens must never continue this session.
 		return "", s.endSession(ctx, ErrReauthenticate)
 	case errors.As(err, &refused):
+		// A parallel request may have spent the refresh token a moment ago.
+		if latest, v, getErr := s.vault.Get(ctx, id); getErr == nil && v != version {
+			return latest.AccessToken, nil
+		}
 		return "", s.endSession(ctx, fmt.Errorf("%w: %v", ErrReauthenticate, err))
 	case err != nil:
 		// The provider could not be reached: keep the session, report the outage.
 		return "", err
 	}
-	s.sessions.Put(ctx, keyTokens, refreshed)
+	switch err := s.vault.Update(ctx, id, version, refreshed); {
+	case errors.Is(err, errTokensChanged):
+		// A parallel request refreshed first; its tokens are the current ones.
+		latest, _, err := s.vault.Get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return latest.AccessToken, nil
+	case err != nil:
+		return "", err
+	}
 	return refreshed.AccessToken, nil
 }
 
 func (s *Service) endSession(ctx context.Context, reason error) error {
+	if id := s.sessions.GetString(ctx, keyTokenID); id != "" {
+		_ = s.vault.Delete(ctx, id)
+	}
 	if err := s.sessions.Destroy(ctx); err != nil {
 		return errors.Join(reason, err)
 	}

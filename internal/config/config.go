@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,6 +35,11 @@ type Config struct {
 	OIDCClientSecret   string
 	OIDCScopes         []string
 	GraphURL           string
+	DatabaseURL        string
+	TokenKey           []byte // AES-256 key sealing Graph tokens at rest
+	InstanceName       string
+	AuditRetention     time.Duration
+	MaxWait            time.Duration
 	AllowedGroups      []string
 	AllowedRoles       []string
 	AllowAnyUser       bool
@@ -70,6 +76,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		OIDCClientSecret:   r.secret("ASSISTDESK_OIDC_CLIENT_SECRET"),
 		OIDCScopes:         r.fields("ASSISTDESK_OIDC_SCOPES", DefaultScopes),
 		GraphURL:           r.graphURL("ASSISTDESK_GRAPH_URL"),
+		DatabaseURL:        r.databaseURL("ASSISTDESK_DATABASE_URL"),
+		TokenKey:           r.key("ASSISTDESK_TOKEN_KEY"),
+		InstanceName:       r.str("ASSISTDESK_INSTANCE_NAME", hostname()),
+		AuditRetention:     r.days("ASSISTDESK_AUDIT_RETENTION", 400*24*time.Hour),
+		MaxWait:            r.duration("ASSISTDESK_MAX_WAIT", 60*time.Second),
 		AllowedGroups:      r.list("ASSISTDESK_ALLOWED_GROUPS"),
 		AllowedRoles:       r.list("ASSISTDESK_ALLOWED_ROLES"),
 		AllowAnyUser:       r.boolean("ASSISTDESK_ALLOW_ANY_USER"),
@@ -266,6 +277,58 @@ func (r *reader) prefixes(name string) []netip.Prefix {
 		out = append(out, p.Masked())
 	}
 	return out
+}
+
+func (r *reader) databaseURL(name string) string {
+	v := r.str(name, "sqlite:assistdesk.db")
+	if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") ||
+		v == "sqlite:" {
+		r.fail(name, "must be sqlite:PATH or postgres://…, got %q", redactURL(v))
+	}
+	return v
+}
+
+// redactURL hides a password in a database URL before it is shown.
+func redactURL(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return v
+}
+
+// key reads a base64 AES-256 key from NAME or the file NAME_FILE.
+func (r *reader) key(name string) []byte {
+	raw := r.secret(name)
+	if raw == "" {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(b) != 32 {
+		r.fail(name, "must be 32 random bytes in base64 (e.g. the output of: openssl rand -base64 32)")
+		return nil
+	}
+	return b
+}
+
+// days is a duration that also accepts whole days, e.g. 400d.
+func (r *reader) days(name string, def time.Duration) time.Duration {
+	raw := strings.TrimSpace(r.getenv(name))
+	if n, ok := strings.CutSuffix(raw, "d"); ok {
+		if d, err := strconv.Atoi(n); err == nil && d > 0 {
+			return time.Duration(d) * 24 * time.Hour
+		}
+		r.fail(name, "must be a positive number of days such as 400d, or a duration such as 720h, got %q", raw)
+		return def
+	}
+	return r.duration(name, def)
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "assistdesk"
+	}
+	return h
 }
 
 func (r *reader) positive(name string, def int) int {

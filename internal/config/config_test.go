@@ -19,6 +19,7 @@ func valid() map[string]string {
 		"ASSISTDESK_OIDC_CLIENT_ID":     "client",
 		"ASSISTDESK_OIDC_CLIENT_SECRET": "secret",
 		"ASSISTDESK_ALLOWED_ROLES":      "Assistdesk.Technician, Helpdesk.Lead",
+		"ASSISTDESK_TOKEN_KEY":          "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
 }
 
@@ -30,6 +31,10 @@ func TestLoadDefaults(t *testing.T) {
 	if c.ListenAddr != ":8080" || c.SessionIdleTimeout != 30*time.Minute || c.SessionMaxAge != 12*time.Hour ||
 		c.LogFormat != "json" || c.GraphURL != "https://graph.microsoft.com" || c.RedirectURL() != "https://assist.example.com/auth/callback" || !c.Secure() {
 		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.DatabaseURL != "sqlite:assistdesk.db" || len(c.TokenKey) != 32 || c.AuditRetention != 400*24*time.Hour ||
+		c.MaxWait != time.Minute || c.InstanceName == "" {
+		t.Fatalf("storage defaults: %q key %d retention %s wait %s instance %q", c.DatabaseURL, len(c.TokenKey), c.AuditRetention, c.MaxWait, c.InstanceName)
 	}
 	if c.AssistRateLimit != 30 || c.SignInRateLimit != 30 || len(c.TrustedProxies) != 0 {
 		t.Fatalf("rate limits %d/%d, proxies %v", c.AssistRateLimit, c.SignInRateLimit, c.TrustedProxies)
@@ -56,6 +61,7 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 		"ASSISTDESK_OIDC_ISSUER: must use https",
 		"ASSISTDESK_OIDC_CLIENT_ID: is required",
 		"ASSISTDESK_OIDC_CLIENT_SECRET: is required",
+		"ASSISTDESK_TOKEN_KEY: is required",
 		"ASSISTDESK_ALLOWED_ROLES",
 		"ASSISTDESK_SESSION_IDLE_TIMEOUT: must be a positive duration",
 		"ASSISTDESK_LOG_FORMAT: must be one of json, text",
@@ -77,6 +83,10 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		"idle above max":        {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
 		"trusted proxies":       {"ASSISTDESK_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "not a CIDR"},
 		"rate limit":            {"ASSISTDESK_ASSIST_RATE_LIMIT", "0", "at least 1"},
+		"database":              {"ASSISTDESK_DATABASE_URL", "mysql://x", "sqlite:PATH or postgres"},
+		"short token key":       {"ASSISTDESK_TOKEN_KEY", "c2hvcnQ=", "32 random bytes"},
+		"retention":             {"ASSISTDESK_AUDIT_RETENTION", "forever", "duration"},
+		"retention days":        {"ASSISTDESK_AUDIT_RETENTION", "-3d", "number of days"},
 		"graph over http":       {"ASSISTDESK_GRAPH_URL", "http://graph.example.com", "https"},
 		"graph with version":    {"ASSISTDESK_GRAPH_URL", "https://graph.microsoft.com/v1.0", "no path"},
 	}
