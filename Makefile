@@ -10,7 +10,7 @@ help: ## list the targets
 demo: ## run the portal with its embedded identity provider on http://127.0.0.1:8080
 	$(GO) run ./cmd/assistdesk demo
 
-test: test-deps ## run every test (installs chromium when missing and root)
+test: test-deps ## run every test (installs chromium and postgresql when missing and root)
 	$(GO) test -race -count=1 ./...
 
 test-deps: ## install the system packages the tests need

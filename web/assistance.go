@@ -5,25 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/views/components"
 )
+
+// duplicateWindow is how long a device is guarded after a request: a
+// second request within it, by anyone, needs an explicit "Request again".
+const duplicateWindow = 60 * time.Second
 
 // assister sends requestRemoteAssistance to Graph.
 type assister interface {
 	RequestRemoteAssistance(ctx context.Context, token string, r graph.Route) (graph.Response, error)
 }
 
+// attemptLog is the audit trail as the assistance handler writes it.
+type attemptLog interface {
+	Begin(ctx context.Context, a audit.Attempt, window time.Duration, force bool) (audit.Attempt, error)
+	Refuse(ctx context.Context, a audit.Attempt, reason string) (audit.Attempt, error)
+	Complete(ctx context.Context, id string, c audit.Completion) error
+}
+
 type assistanceHandler struct {
-	graph  assister
-	tokens graphTokens
-	now    func() time.Time
-	limit  *ratelimit.Limiter
+	graph    assister
+	tokens   graphTokens
+	trail    attemptLog
+	now      func() time.Time
+	limit    *ratelimit.Limiter
+	clientIP func(c echo.Context) string
 }
 
 // viaUser is route 1, from a user's page.
@@ -54,60 +70,150 @@ func (h *assistanceHandler) viaDevice(c echo.Context) error {
 	return h.request(c, graph.DeviceRoute(deviceID))
 }
 
-// request sends the action and renders the outcome in place. A routing
-// refusal of routes 1, 3 or 4 means Graph did not execute the action, so
-// the same device is asked once more on route 2, and the outcome says so.
+// request records the attempt, sends the action and renders the outcome in
+// place. Nothing reaches Graph unless the pending row was written first.
 func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
-	if _, err := ticketParam(c); err != nil {
+	ticket, err := ticketParam(c)
+	if err != nil {
 		return err
 	}
-	if ok, wait := h.limit.Allow(technicianOf(c).Key()); !ok {
+	ctx := c.Request().Context()
+	attempt := h.newAttempt(c, route, ticket)
+	if ok, wait := h.limit.Allow(attempt.TechnicianKey); !ok {
+		if _, err := h.trail.Refuse(ctx, attempt, audit.ReasonRateLimit); err != nil {
+			noteError(c, err)
+		}
 		return tooMany(c, wait, "assistance requests from you in the last minute")
 	}
-	ctx := c.Request().Context()
 	token, err := h.tokens.GraphToken(ctx)
 	if err != nil {
 		return err
 	}
+	attempt, err = h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again") == "confirmed")
+	var dup *audit.DuplicateError
+	switch {
+	case errors.As(err, &dup):
+		return render(c, http.StatusConflict, components.Duplicate(duplicateProps(dup.Earlier, c.Request().URL.RequestURI(), attempt.DeviceName, h.now())))
+	case err != nil:
+		noteError(c, err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable,
+			"The request could not be recorded in the audit trail, so nothing was sent to Intune. Try again in a moment.")
+	}
+	return h.send(c, attempt, token, route)
+}
+
+// send calls Graph on the route, falling back to route 2 after a routing
+// refusal (the action was not executed there), completes the attempt and
+// renders the outcome.
+func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token string, route graph.Route) error {
+	ctx := c.Request().Context()
+	started := time.Now()
 	resp, err := h.graph.RequestRemoteAssistance(ctx, token, route)
 	fallback := ""
+	completion := audit.Completion{}
 	if route.Number != 2 && graph.IsRoutingRefusal(err) {
 		noteError(c, err)
 		fallback = fmt.Sprintf("Graph refused route %d as a route (the action was not executed there), so the request was sent on route 2, the device's own path.", route.Number)
 		route = graph.DeviceRoute(route.DeviceID)
+		completion.FallbackRoute = 2
 		resp, err = h.graph.RequestRemoteAssistance(ctx, token, route)
 	}
+	completion.Duration = time.Since(started)
 	p := components.OutcomeProps{
-		Route:    route.Number,
-		Fallback: fallback,
-		At:       h.now().UTC().Format("15:04:05 UTC"),
+		Route:     route.Number,
+		Fallback:  fallback,
+		At:        h.now().UTC().Format("15:04:05 UTC"),
+		AttemptID: attempt.ID,
 	}
-	if err == nil {
+	status := http.StatusOK
+	var ge *graph.Error
+	var te *graph.TransportError
+	switch {
+	case err == nil:
 		p.Success = true
 		p.Status = resp.Status
 		p.RequestID, p.ClientRequestID, p.Date = resp.RequestID, resp.ClientRequestID, resp.Date
 		p.Next = "Intune queued the request. The device's user gets a Company Portal notification to accept the session; " +
 			"once they do, TeamViewer connects you. Nothing appears on Windows devices enrolled without a user."
-		return render(c, http.StatusOK, components.Outcome(p))
-	}
-	noteError(c, err)
-	var ge *graph.Error
-	var te *graph.TransportError
-	switch {
+		completion.Outcome = audit.Succeeded
 	case errors.As(err, &ge):
+		status = http.StatusBadGateway
 		p.Status, p.Code = ge.Status, ge.Code
 		p.RequestID, p.ClientRequestID, p.Date = ge.RequestID, ge.ClientRequestID, ge.Date
 		p.Sentence = explain(err)
+		completion.Outcome = audit.Failed
 		if ge.Status == http.StatusBadGateway || ge.Status == http.StatusGatewayTimeout {
 			p.Sentence = outcomeUnknown
+			completion.Outcome = audit.Unknown
 		}
 	case errors.As(err, &te):
+		status = http.StatusBadGateway
 		p.ClientRequestID = te.ClientRequestID
 		p.Sentence = outcomeUnknown
+		completion.Outcome = audit.Unknown
 	default:
+		completion.Outcome = audit.Unknown
+		h.complete(c, attempt.ID, completion)
 		return err
 	}
-	return render(c, http.StatusBadGateway, components.Outcome(p))
+	if err != nil {
+		noteError(c, err)
+	}
+	completion.GraphStatus, completion.GraphErrorCode = p.Status, p.Code
+	completion.GraphRequestID, completion.ClientRequestID = p.RequestID, p.ClientRequestID
+	h.complete(c, attempt.ID, completion)
+	return render(c, status, components.Outcome(p))
+}
+
+// complete writes the outcome. It must not be lost to the technician's
+// browser going away, so it does not use the request's context.
+func (h *assistanceHandler) complete(c echo.Context, id string, done audit.Completion) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
+	defer cancel()
+	if err := h.trail.Complete(ctx, id, done); err != nil {
+		noteError(c, err)
+	}
+}
+
+// newAttempt describes the request for the audit trail.
+func (h *assistanceHandler) newAttempt(c echo.Context, route graph.Route, ticket string) audit.Attempt {
+	t := technicianOf(c)
+	return audit.Attempt{
+		TechnicianOID:  t.ObjectID,
+		TechnicianTID:  t.TenantID,
+		TechnicianUPN:  t.Username,
+		TechnicianName: t.DisplayName(),
+		TechnicianKey:  t.Key(),
+		TargetUser:     route.UserID,
+		DeviceID:       route.DeviceID,
+		DeviceName:     shownDeviceName(c.FormValue("device_name")),
+		Route:          route.Number,
+		Ticket:         ticket,
+		ClientIP:       h.clientIP(c),
+		UserAgent:      truncateRunes(c.Request().UserAgent(), 256),
+	}
+}
+
+// shownDeviceName is the device name as the page showed it, sent back with
+// the request: a label for the audit trail, never used to address Graph.
+func shownDeviceName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	return truncateRunes(strings.TrimSpace(s), 256)
+}
+
+func truncateRunes(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // outcomeUnknown: the action is not idempotent, and without an answer

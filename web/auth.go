@@ -25,6 +25,7 @@ type signInFlow interface {
 
 type authHandler struct {
 	auth      signInFlow
+	policy    auth.Policy
 	publicURL *url.URL
 	limit     *ratelimit.Limiter
 	clientIP  func(c echo.Context) string
@@ -58,9 +59,14 @@ func (h *authHandler) login(c echo.Context) error {
 // callback finishes the sign-in and returns the technician to the page they
 // first asked for.
 func (h *authHandler) callback(c echo.Context) error {
-	returnTo, err := h.auth.Complete(c.Request().Context(), c.QueryParams())
+	ctx := c.Request().Context()
+	returnTo, err := h.auth.Complete(ctx, c.QueryParams())
 	if err != nil {
 		return h.signInFailed(c, err)
+	}
+	// An auditor who is not a technician has no use for the search page.
+	if t, _ := h.auth.Current(ctx); returnTo == "/" && !h.policy.IsTechnician(t) && h.policy.IsAuditor(t) {
+		returnTo = "/audit"
 	}
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +21,8 @@ type devicesHandler struct {
 	graph  deviceReader
 	tokens graphTokens
 	now    func() time.Time
+	// publicURL makes the absolute links pasted into tickets.
+	publicURL *url.URL
 }
 
 // page shows one managed device; it is also where device deep links land.
@@ -54,6 +57,7 @@ func (h *devicesHandler) page(c echo.Context) error {
 		Ticket:    ticket,
 		SearchURL: withTicket("/", ticket),
 		Device:    deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
+		TicketLink: ticketLink(h.publicURL, devicePath(d.ID), ticket),
 	}
 	if graph.IsGUID(d.UserID) {
 		m.UserURL = withTicket(userPath(d.UserID), ticket)

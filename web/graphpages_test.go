@@ -226,8 +226,8 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 	}
 	s := newStack(t)
 	c := s.signedIn(t)
-	device := s.sim.Tenant().Devices[0]
-	for _, tt := range tests {
+	for i, tt := range tests {
+		device := s.sim.Tenant().Devices[i] // a device each, clear of the duplicate guard
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
 			rid := "rid-" + strconv.Itoa(tt.status)
 			s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {

@@ -14,7 +14,11 @@ import (
 const (
 	technicianKey = "technician"
 	csrfKey       = "csrf"
+	rolesKey      = "roles"
 )
+
+// roles is what the signed-in person may do, for the navigation.
+type roles struct{ technician, auditor bool }
 
 // guard admits signed-in, authorised technicians and sends everyone else
 // to sign in (or to a page that says what they lack).
@@ -22,24 +26,36 @@ type guard struct {
 	auth *auth.Service
 }
 
+// technician admits those who may search and request assistance.
 func (g *guard) technician(next echo.HandlerFunc) echo.HandlerFunc {
+	return g.admit(next, "searching and requesting assistance", g.auth.Policy().IsTechnician, g.auth.Policy().TechnicianRequirement)
+}
+
+// auditor admits those who may read the audit trail; an auditor need not
+// be a technician.
+func (g *guard) auditor(next echo.HandlerFunc) echo.HandlerFunc {
+	return g.admit(next, "reading the audit trail", g.auth.Policy().IsAuditor, g.auth.Policy().AuditorRequirement)
+}
+
+func (g *guard) admit(next echo.HandlerFunc, what string, allowed func(auth.Technician) bool, requirement func() string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		t, ok := g.auth.Current(ctx)
 		if !ok {
 			return signInAgain(c)
 		}
-		// Pages of a signed-in technician must not outlive the session in a cache.
+		// Pages of a signed-in person must not outlive the session in a cache.
 		c.Response().Header().Set("Cache-Control", "no-store")
 		c.Set(technicianKey, t)
 		c.Set(csrfKey, g.auth.CSRFToken(ctx))
-		if !g.auth.Policy().IsTechnician(t) {
+		c.Set(rolesKey, roles{technician: g.auth.Policy().IsTechnician(t), auditor: g.auth.Policy().IsAuditor(t)})
+		if !allowed(t) {
 			return render(c, http.StatusForbidden, pages.Problem(pages.ProblemPage{
 				Page:   pageFor(c, "Not authorised"),
 				Status: http.StatusForbidden,
 				Title:  "Not authorised",
-				Detail: "You are signed in as " + t.DisplayName() + ", but searching and requesting assistance needs " +
-					g.auth.Policy().TechnicianRequirement() + ". Ask your administrator to assign it.",
+				Detail: "You are signed in as " + t.DisplayName() + ", but " + what + " needs " +
+					requirement() + ". Ask your administrator to assign it.",
 			}))
 		}
 		return next(c)
@@ -89,5 +105,7 @@ func technicianOf(c echo.Context) auth.Technician {
 func pageFor(c echo.Context, title string) layouts.Page {
 	t := technicianOf(c)
 	csrf, _ := c.Get(csrfKey).(string)
-	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf}
+	r, _ := c.Get(rolesKey).(roles)
+	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf,
+		ShowSearch: r.technician, ShowAudit: r.auditor}
 }

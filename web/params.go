@@ -45,3 +45,13 @@ func userPath(ref string) string { return "/users/" + url.PathEscape(ref) }
 
 // devicePath is the portal URL of a device's page.
 func devicePath(id string) string { return "/devices/" + url.PathEscape(id) }
+
+// ticketLink is the absolute link a technician pastes into a ticket: the
+// page by its stable id, with the ticket reference (or a placeholder for
+// the ticket system to fill in).
+func ticketLink(public *url.URL, path, ticket string) string {
+	if ticket == "" {
+		ticket = "TICKET"
+	}
+	return public.String() + withTicket(path, ticket)
+}

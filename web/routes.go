@@ -29,11 +29,13 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	// Public.
 	e.GET("/healthz", healthz)
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	ipOf := func(c echo.Context) string { return clientIP(c.Request(), d.TrustedProxies) }
 	signIn := &authHandler{
 		auth:      d.Auth,
+		policy:    d.Auth.Policy(),
 		publicURL: d.PublicURL,
 		limit:     ratelimit.New(d.SignInRateLimit, time.Now),
-		clientIP:  func(c echo.Context) string { return clientIP(c.Request(), d.TrustedProxies) },
+		clientIP:  ipOf,
 	}
 	e.GET("/login", signIn.login)
 	e.GET("/auth/callback", signIn.callback)
@@ -41,15 +43,27 @@ func registerRoutes(e *echo.Echo, d Deps) {
 
 	// Technicians. (Middleware per route, not an echo Group: a Group with
 	// middleware answers every unknown path, turning 405s into 404s.)
-	technician := (&guard{auth: d.Auth}).technician
-	search := &searchHandler{graph: d.Graph, tokens: d.Auth}
+	g := &guard{auth: d.Auth}
+	technician := g.technician
+	search := &searchHandler{graph: d.Graph, tokens: d.Auth, recent: d.Audit}
 	e.GET("/", search.page, technician)
 	e.GET("/search", search.results, technician)
-	users := &usersHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	users := &usersHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL}
 	e.GET("/users/:user", users.page, technician)
-	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL}
 	e.GET("/devices/:deviceId", devices.page, technician)
-	assist := &assistanceHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, limit: ratelimit.New(d.AssistRateLimit, time.Now)}
+	assist := &assistanceHandler{
+		graph:    d.Graph,
+		tokens:   d.Auth,
+		trail:    d.Audit,
+		now:      time.Now,
+		limit:    ratelimit.New(d.AssistRateLimit, time.Now),
+		clientIP: ipOf,
+	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
 	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
+
+	// Auditors.
+	trail := &auditHandler{trail: d.Audit, now: time.Now}
+	e.GET("/audit", trail.page, g.auditor)
 }

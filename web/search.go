@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/pages"
@@ -26,9 +27,15 @@ type graphTokens interface {
 	GraphToken(ctx context.Context) (string, error)
 }
 
+// recentAttempts reads a technician's own latest assistance requests.
+type recentAttempts interface {
+	Recent(ctx context.Context, technicianKey string, n int) ([]audit.Attempt, error)
+}
+
 type searchHandler struct {
 	graph  userSearcher
 	tokens graphTokens
+	recent recentAttempts
 }
 
 // page is the search page; a deep link with ?q= shows its results at once.
@@ -57,11 +64,18 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 	if fragment {
 		return render(c, http.StatusOK, components.Results(results))
 	}
+	recent, err := h.recent.Recent(c.Request().Context(), technicianOf(c).Key(), 5)
+	if err != nil {
+		// The search works without the list; say it is missing.
+		noteError(c, err)
+	}
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
-		Page:    pageFor(c, "Search"),
-		Query:   q,
-		Ticket:  ticket,
-		Results: results,
+		Page:          pageFor(c, "Search"),
+		Query:         q,
+		Ticket:        ticket,
+		Results:       results,
+		Recent:        attemptRows(recent),
+		RecentMissing: err != nil,
 	}))
 }
 

@@ -179,9 +179,9 @@ func TestRateLimits(t *testing.T) {
 	s := newStack(t)
 	c := s.signedIn(t)
 	token := s.csrfToken(t, c)
-	device := s.sim.Tenant().Devices[1]
 	var refused *http.Response
 	for i := range 31 {
+		device := s.sim.Tenant().Devices[i]
 		resp := post(t, c, s.portal.URL+"/devices/"+device.ID+"/assistance", "HX-Request", "true", "X-CSRF-Token", token)
 		if resp.StatusCode == http.StatusTooManyRequests {
 			refused = resp

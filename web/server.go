@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/graph"
 )
@@ -24,6 +25,7 @@ type Deps struct {
 	// continue there.
 	IssuerURL string
 	Graph     *graph.Client
+	Audit     *audit.Trail
 	Logger    *slog.Logger
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []netip.Prefix

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -20,11 +19,13 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/devidp"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/signintest"
 	"github.com/assistdesk/assistdesk/internal/store"
 	"github.com/assistdesk/assistdesk/web"
 )
@@ -33,16 +34,22 @@ import (
 // talking to the Graph simulator. A test can put a fault in front of the
 // simulator for the requests it chooses.
 type stack struct {
-	portal     *httptest.Server
-	idp        *httptest.Server
-	graph      *httptest.Server
-	sim        *graphsim.Server
-	provider   *devidp.Provider
-	handler    http.Handler
-	sessions   *scs.SessionManager
-	tokenCalls atomic.Int64
-	logs       syncBuffer
-	clientID   string
+	portal      *httptest.Server
+	idp         *httptest.Server
+	graph       *httptest.Server
+	sim         *graphsim.Server
+	provider    *devidp.Provider
+	handler     http.Handler
+	options     stackOptions
+	publicURL   string
+	issuer      string
+	graphClient *graph.Client
+	db          *store.DB
+	trail       *audit.Trail
+	sessions    *scs.SessionManager
+	tokenCalls  atomic.Int64
+	logs        syncBuffer
+	clientID    string
 
 	mu     sync.Mutex
 	fault  func(w http.ResponseWriter, r *http.Request) bool
@@ -99,14 +106,32 @@ func (b *syncBuffer) String() string {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	return newStackRefusing(t)
+	return newStackWith(t, stackOptions{})
 }
 
 // newStackRefusing starts a stack whose Graph refuses the given
 // requestRemoteAssistance routes as routes, as real Graph has done.
 func newStackRefusing(t *testing.T, routes ...int) *stack {
 	t.Helper()
-	s := &stack{clientID: "portal-test"}
+	return newStackWith(t, stackOptions{refuseRoutes: routes})
+}
+
+// stackOptions vary a stack.
+type stackOptions struct {
+	refuseRoutes    []int
+	databaseURL     string // "" is a new SQLite file
+	assistRateLimit int    // 0 is the default 30
+}
+
+func newStackWith(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	if o.databaseURL == "" {
+		o.databaseURL = "sqlite:" + filepath.Join(t.TempDir(), "portal.db")
+	}
+	if o.assistRateLimit == 0 {
+		o.assistRateLimit = 30
+	}
+	s := &stack{clientID: "portal-test", options: o}
 
 	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -157,7 +182,7 @@ func newStackRefusing(t *testing.T, routes ...int) *stack {
 	t.Cleanup(s.idp.Close)
 	s.provider = provider
 
-	s.sim, err = graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: routes})
+	s.sim, err = graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: o.refuseRoutes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,146 +203,39 @@ func newStackRefusing(t *testing.T, routes ...int) *stack {
 		t.Fatal(err)
 	}
 
-	rp, err := auth.NewRelyingParty(context.Background(), auth.RelyingPartyConfig{
-		Issuer: issuer, ClientID: s.clientID, ClientSecret: "test-secret",
-		RedirectURL: publicURL + "/auth/callback",
-		Scopes:      config.DefaultScopes,
-		HTTPClient:  &http.Client{Timeout: 5 * time.Second},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	vault, err := auth.NewVault(db, make([]byte, auth.TokenKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions := scs.New()
-	sessions.Store = db.SessionStore()
-	s.sessions = sessions
-	sessions.Cookie.Name = "assistdesk_session"
-	sessions.Cookie.SameSite = http.SameSiteLaxMode
-	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
-	public, _ := url.Parse(publicURL)
-	handler := web.New(web.Deps{
-		Auth:      auth.NewService(rp, sessions, vault, policy),
-		Sessions:  sessions,
-		PublicURL: public,
-		IssuerURL: issuer,
-		Graph:     graphClient,
-		Logger:    slog.New(slog.NewTextHandler(&s.logs, nil)),
-
-		AssistRateLimit: 30,
-		SignInRateLimit: 30,
-	})
-	s.handler = handler
-	s.portal = &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: handler}}
+	s.publicURL, s.issuer, s.graphClient = publicURL, issuer, graphClient
+	s.handler, s.db, s.trail, s.sessions = s.newInstance(t, "test")
+	s.portal = &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: s.handler}}
 	s.portal.Start()
 	t.Cleanup(s.portal.Close)
 	return s
 }
 
-// browser is an HTTP client with a cookie jar that does not follow
-// redirects, so each hop can be checked.
-func browser(t *testing.T) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{
-		Jar:           jar,
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
+func browser(t *testing.T) *http.Client { return signintest.Browser(t) }
 
 func get(t *testing.T, c *http.Client, rawURL string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return signintest.Get(t, c, rawURL, header...)
 }
 
 func document(t *testing.T, resp *http.Response) *goquery.Document {
 	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
+	return signintest.Document(t, resp)
 }
 
-// resolve turns a Location header into an absolute URL.
 func resolve(t *testing.T, resp *http.Response) string {
 	t.Helper()
-	loc, err := resp.Location()
-	if err != nil {
-		t.Fatalf("%s %s: status %d, no Location", resp.Request.Method, resp.Request.URL, resp.StatusCode)
-	}
-	return loc.String()
+	return signintest.Location(t, resp)
 }
 
-// toCallback starts sign-in for returnTo, picks person at the provider,
-// and returns the provider's redirect back to the portal's callback,
-// without following it.
 func (s *stack) toCallback(t *testing.T, c *http.Client, returnTo, person string) string {
 	t.Helper()
-	start := s.portal.URL + "/login?start=1&return_to=" + url.QueryEscape(returnTo)
-	resp := get(t, c, start)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("start sign-in: status %d", resp.StatusCode)
-	}
-	next := resolve(t, resp)
-	for range 5 { // authorize → picker
-		resp = get(t, c, next)
-		if resp.StatusCode == http.StatusOK {
-			break
-		}
-		next = resolve(t, resp)
-	}
-	doc := document(t, resp)
-	form := doc.Find("form[action='/picker']")
-	button := form.Find("button[data-testid='pick-" + person + "']")
-	if button.Length() != 1 {
-		t.Fatalf("picker has no button for %s", person)
-	}
-	values := url.Values{}
-	form.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
-		values.Set(in.AttrOr("name", ""), in.AttrOr("value", ""))
-	})
-	values.Set(button.AttrOr("name", ""), button.AttrOr("value", ""))
-	post, err := c.PostForm(s.idp.URL+"/picker", values)
-	if err != nil {
-		t.Fatal(err)
-	}
-	post.Body.Close()
-	next = resolve(t, post)
-	for !strings.HasPrefix(next, s.portal.URL+"/auth/callback") {
-		next = resolve(t, get(t, c, next))
-	}
-	return next
+	return signintest.ToCallback(t, c, s.portal.URL, returnTo, person)
 }
 
-// signIn completes a sign-in as person and returns where the portal sent
-// the browser afterwards.
 func (s *stack) signIn(t *testing.T, c *http.Client, returnTo, person string) *http.Response {
 	t.Helper()
-	return get(t, c, s.toCallback(t, c, returnTo, person))
+	return signintest.SignIn(t, c, s.portal.URL, returnTo, person)
 }
 
 func body(t *testing.T, resp *http.Response) string {
@@ -360,22 +278,73 @@ func personID(t *testing.T, local string) string {
 	return ""
 }
 
-// csrfToken reads the anti-forgery token a signed-in page hands to htmx.
 func (s *stack) csrfToken(t *testing.T, c *http.Client) string {
 	t.Helper()
-	doc := document(t, get(t, c, s.portal.URL+"/"))
-	var headers map[string]string
-	if err := json.Unmarshal([]byte(doc.Find("body").AttrOr("hx-headers", "")), &headers); err != nil {
-		t.Fatalf("the page carries no hx-headers with a token: %v", err)
-	}
-	if headers["X-CSRF-Token"] == "" || doc.Find("form[action='/logout'] input[name=csrf_token]").AttrOr("value", "") != headers["X-CSRF-Token"] {
-		t.Fatal("the page's htmx header and sign-out form carry different tokens")
-	}
-	return headers["X-CSRF-Token"]
+	return signintest.CSRFToken(t, c, s.portal.URL)
 }
 
 // htmxPost posts as htmx does from a portal page: with the page's token.
 func (s *stack) htmxPost(t *testing.T, c *http.Client, path string) *http.Response {
 	t.Helper()
 	return post(t, c, s.portal.URL+path, "HX-Request", "true", "X-CSRF-Token", s.csrfToken(t, c))
+}
+
+// htmxPostForm posts form values as htmx does from a portal page.
+func (s *stack) htmxPostForm(t *testing.T, c *http.Client, path string, form url.Values) *http.Response {
+	t.Helper()
+	return signintest.Post(t, c, s.portal.URL, path, form)
+}
+
+// newInstance builds one portal instance: its own connection pool to the
+// stack's database, the same configuration as every other instance, as
+// behind a load balancer.
+func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB, *audit.Trail, *scs.SessionManager) {
+	t.Helper()
+	rp, err := auth.NewRelyingParty(context.Background(), auth.RelyingPartyConfig{
+		Issuer: s.issuer, ClientID: s.clientID, ClientSecret: "test-secret",
+		RedirectURL: s.publicURL + "/auth/callback",
+		Scopes:      config.DefaultScopes,
+		HTTPClient:  &http.Client{Timeout: 5 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), s.options.databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	vault, err := auth.NewVault(db, make([]byte, auth.TokenKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail := audit.New(db, name, time.Now)
+	sessions := scs.New()
+	sessions.Store = db.SessionStore()
+	sessions.Cookie.Name = "assistdesk_session"
+	sessions.Cookie.SameSite = http.SameSiteLaxMode
+	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
+	public, _ := url.Parse(s.publicURL)
+	handler := web.New(web.Deps{
+		Auth:      auth.NewService(rp, sessions, vault, policy),
+		Sessions:  sessions,
+		PublicURL: public,
+		IssuerURL: s.issuer,
+		Graph:     s.graphClient,
+		Audit:     trail,
+		Logger:    slog.New(slog.NewTextHandler(&s.logs, nil)),
+
+		AssistRateLimit: s.options.assistRateLimit,
+		SignInRateLimit: 30,
+	})
+	return handler, db, trail, sessions
+}
+
+// secondInstance starts another instance on its own address.
+func (s *stack) secondInstance(t *testing.T, name string) (*httptest.Server, *audit.Trail) {
+	t.Helper()
+	handler, _, trail, _ := s.newInstance(t, name)
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return srv, trail
 }

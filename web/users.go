@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -22,6 +23,8 @@ type usersHandler struct {
 	graph  userDirectory
 	tokens graphTokens
 	now    func() time.Time
+	// publicURL makes the absolute links pasted into tickets.
+	publicURL *url.URL
 }
 
 // page shows a user (object id or UPN) and their managed devices. The
@@ -67,6 +70,7 @@ func (h *usersHandler) page(c echo.Context) error {
 		Ticket:    ticket,
 		SearchURL: withTicket("/", ticket),
 		Name:      orDash(user.DisplayName),
+		TicketLink: ticketLink(h.publicURL, userPath(user.ID), ticket),
 		UPN:       user.UserPrincipalName,
 		Mail:      user.Mail,
 	}

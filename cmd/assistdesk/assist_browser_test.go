@@ -81,4 +81,26 @@ func TestBrowserRequestAssistance(t *testing.T) {
 	if len(actions) != 2 || actions[1].Route != 2 || actions[1].DeviceID != other.ID || actions[1].TokenID != issued {
 		t.Fatalf("after the device page: %+v, want a second action on route 2 for %s", actions, other.ID)
 	}
+
+	// An auditor finds that request by its ticket.
+	auditor := newBrowser(t)
+	must(t, chromedp.Do(auditor,
+		chromedp.Navigate(stack.PortalURL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
+	))
+	signInAs(t, auditor, "avery")
+	must(t, chromedp.Do(auditor,
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=filter-ticket]")),
+		chromedp.SendKeys(chromedp.CSS("[data-testid=filter-ticket]"), "INC-42"),
+		chromedp.Click(chromedp.CSS("[data-testid=apply-filter]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=attempt]")),
+	))
+	rows, err := chromedp.Run(auditor, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("[data-testid=attempt]")].map(r => r.innerText)`))
+	must(t, err)
+	if len(rows) != 1 || !strings.Contains(rows[0], other.DeviceName) || !strings.Contains(rows[0], "Harper Helpdesk") ||
+		!strings.Contains(rows[0], "INC-42") || !strings.Contains(rows[0], "succeeded") {
+		t.Fatalf("the auditor's trail filtered by INC-42 shows %q", rows)
+	}
+	screenshot(t, auditor, "audit.png")
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/graph"
@@ -52,6 +53,11 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		return nil, err
 	}
 	sessions := newSessions(cfg, db.SessionStore())
+	trail := audit.New(db, cfg.InstanceName, time.Now)
+	// A pending attempt older than this was left by an instance that died
+	// between its two writes: no request waits that long for Graph.
+	staleAfter := cfg.MaxWait + graphTimeout + 30*time.Second
+	go trail.Run(ctx, time.Minute, staleAfter, cfg.AuditRetention, logger)
 	policy := auth.Policy{
 		TechnicianRoles:  cfg.AllowedRoles,
 		TechnicianGroups: cfg.AllowedGroups,
@@ -72,6 +78,7 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		PublicURL: cfg.PublicURL,
 		IssuerURL: cfg.OIDCIssuer,
 		Graph:     graphClient,
+		Audit:     trail,
 		Logger:    logger,
 
 		TrustedProxies:  cfg.TrustedProxies,

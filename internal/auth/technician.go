@@ -59,12 +59,24 @@ func (p Policy) IsAuditor(t Technician) bool {
 // TechnicianRequirement names, for a "not authorised" page, what a person
 // needs to be a technician.
 func (p Policy) TechnicianRequirement() string {
-	var parts []string
-	if len(p.TechnicianRoles) > 0 {
-		parts = append(parts, plural("the app role", "one of the app roles", p.TechnicianRoles))
+	return requirement(p.TechnicianRoles, p.TechnicianGroups)
+}
+
+// AuditorRequirement names what a person needs to read the audit trail.
+func (p Policy) AuditorRequirement() string {
+	if len(p.AuditorRoles) == 0 && len(p.AuditorGroups) == 0 {
+		return "an auditor role, and none is configured (ASSISTDESK_AUDITOR_ROLES)"
 	}
-	if len(p.TechnicianGroups) > 0 {
-		parts = append(parts, plural("membership of group", "membership of one of the groups", p.TechnicianGroups))
+	return requirement(p.AuditorRoles, p.AuditorGroups)
+}
+
+func requirement(roles, groups []string) string {
+	var parts []string
+	if len(roles) > 0 {
+		parts = append(parts, plural("the app role", "one of the app roles", roles))
+	}
+	if len(groups) > 0 {
+		parts = append(parts, plural("membership of group", "membership of one of the groups", groups))
 	}
 	return strings.Join(parts, ", or ")
 }

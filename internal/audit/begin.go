@@ -1,0 +1,140 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// claimDevice takes the device's claim for an attempt unless another
+// attempt claimed it after cutoff. The primary key on device_id makes two
+// concurrent claims meet in the database: on PostgreSQL the second waits
+// for the first to commit and then sees its claim; on SQLite the write
+// transactions run one after the other.
+const claimDevice = `INSERT INTO device_claims (device_id, attempt_id, claimed_at) VALUES (?, ?, ?)
+	ON CONFLICT (device_id) DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at
+	WHERE device_claims.claimed_at <= ?`
+
+// Begin records a as pending before Graph is called; if it returns an
+// error the caller must not call Graph. It sets the fields the trail owns
+// (ID, CreatedAt, Outcome, Instance) and keeps the rest as given.
+//
+// A device asked for within window before, by anyone on any instance, is
+// not asked for again: Begin then records a refused attempt (returned) and
+// returns a *DuplicateError holding the earlier attempt. force, the
+// technician's confirmed "Request again", bypasses the guard but still
+// claims the device, so the window starts again from this attempt.
+func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, force bool) (Attempt, error) {
+	if a.DeviceID == "" {
+		return Attempt{}, errors.New("audit: begin: the device id is missing")
+	}
+	a = t.stamp(a)
+	a.Outcome = Pending
+	cutoff := toMillis(a.CreatedAt.Add(-window))
+	if force {
+		cutoff = math.MaxInt64
+	}
+
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("audit: begin for device %s: %w", a.DeviceID, err)
+	}
+	defer tx.Rollback() // undoes everything on an early return; a no-op after Commit
+	if _, err := tx.ExecContext(ctx, t.db.Rebind(claimDevice),
+		a.DeviceID, a.ID, toMillis(a.CreatedAt), cutoff); err != nil {
+		return Attempt{}, fmt.Errorf("audit: claim device %s: %w", a.DeviceID, err)
+	}
+	// Whether the upsert changed a row is not reported alike by every
+	// driver, so ask who holds the claim now.
+	var holder string
+	if err := tx.QueryRowContext(ctx, t.db.Rebind("SELECT attempt_id FROM device_claims WHERE device_id = ?"),
+		a.DeviceID).Scan(&holder); err != nil {
+		return Attempt{}, fmt.Errorf("audit: read claim on device %s: %w", a.DeviceID, err)
+	}
+	var dup *DuplicateError
+	if holder != a.ID {
+		earlier, err := t.get(ctx, tx, holder)
+		if err != nil {
+			return Attempt{}, err
+		}
+		dup = &DuplicateError{Earlier: earlier}
+		a.Outcome, a.RefusedReason, a.CompletedAt = Refused, ReasonDuplicate, a.CreatedAt
+	}
+	if _, err := tx.ExecContext(ctx, t.db.Rebind(insertAttempt), attemptArgs(a)...); err != nil {
+		return Attempt{}, fmt.Errorf("audit: record attempt on device %s: %w", a.DeviceID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Attempt{}, fmt.Errorf("audit: commit attempt on device %s: %w", a.DeviceID, err)
+	}
+	if dup != nil {
+		return a, dup
+	}
+	return a, nil
+}
+
+// Refuse records an attempt refused before it reached the duplicate guard,
+// for ReasonRateLimit or ReasonWriteBudget.
+func (t *Trail) Refuse(ctx context.Context, a Attempt, reason string) (Attempt, error) {
+	if reason != ReasonRateLimit && reason != ReasonWriteBudget {
+		return Attempt{}, fmt.Errorf("audit: refuse: unknown reason %q", reason)
+	}
+	a = t.stamp(a)
+	a.Outcome, a.RefusedReason, a.CompletedAt = Refused, reason, a.CreatedAt
+	if _, err := t.db.ExecContext(ctx, t.db.Rebind(insertAttempt), attemptArgs(a)...); err != nil {
+		return Attempt{}, fmt.Errorf("audit: record refusal on device %s: %w", a.DeviceID, err)
+	}
+	return a, nil
+}
+
+// stamp sets the fields of a new attempt that the trail, not the caller,
+// decides.
+func (t *Trail) stamp(a Attempt) Attempt {
+	a.ID = newID()
+	a.CreatedAt = t.clock()
+	a.CompletedAt = time.Time{}
+	a.RefusedReason = ""
+	a.Instance = t.instance
+	return a
+}
+
+// Completion is what became of a pending attempt.
+type Completion struct {
+	Outcome         Outcome // Succeeded, Failed or Unknown
+	FallbackRoute   int
+	GraphStatus     int
+	GraphErrorCode  string
+	GraphRequestID  string
+	ClientRequestID string // when "", the one recorded at Begin is kept
+	Duration        time.Duration
+}
+
+// Complete records the outcome of a pending attempt. Only a pending row
+// changes, so a recorded outcome is never rewritten: completing an attempt
+// that is final (MarkStale may have got there first) returns ErrNotPending.
+func (t *Trail) Complete(ctx context.Context, id string, c Completion) error {
+	switch c.Outcome {
+	case Succeeded, Failed, Unknown:
+	default:
+		return fmt.Errorf("audit: complete %s: %q is not a final outcome", id, c.Outcome)
+	}
+	res, err := t.db.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, completed_at = ?,
+		fallback_route = ?, graph_status = ?, graph_error_code = ?, graph_request_id = ?,
+		client_request_id = COALESCE(NULLIF(?, ''), client_request_id), duration_ms = ?
+		WHERE id = ? AND outcome = 'pending'`),
+		string(c.Outcome), toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, c.GraphErrorCode,
+		c.GraphRequestID, c.ClientRequestID, c.Duration.Milliseconds(), id)
+	if err != nil {
+		return fmt.Errorf("audit: complete %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("audit: complete %s: %w", id, err)
+	} else if n == 1 {
+		return nil
+	}
+	if _, err := t.Get(ctx, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrNotPending, id)
+}

@@ -1,0 +1,98 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// columns of audit_attempts in the order attemptArgs and scanAttempt use.
+const columns = `id, created_at, completed_at, technician_oid, technician_tid, technician_upn,
+	technician_name, technician_key, target_user, device_id, device_name, route, fallback_route,
+	ticket, outcome, refused_reason, graph_status, graph_error_code, graph_request_id,
+	client_request_id, duration_ms, client_ip, user_agent, instance`
+
+const insertAttempt = `INSERT INTO audit_attempts (` + columns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// attemptArgs are the values of a's columns for insertAttempt.
+func attemptArgs(a Attempt) []any {
+	return []any{a.ID, toMillis(a.CreatedAt), nullMillis(a.CompletedAt), a.TechnicianOID,
+		a.TechnicianTID, a.TechnicianUPN, a.TechnicianName, a.TechnicianKey, a.TargetUser,
+		a.DeviceID, a.DeviceName, a.Route, a.FallbackRoute, a.Ticket, string(a.Outcome),
+		a.RefusedReason, a.GraphStatus, a.GraphErrorCode, a.GraphRequestID, a.ClientRequestID,
+		a.Duration.Milliseconds(), a.ClientIP, a.UserAgent, a.Instance}
+}
+
+// scanAttempt reads one row selected with columns.
+func scanAttempt(row interface{ Scan(...any) error }) (Attempt, error) {
+	var (
+		a                 Attempt
+		created, duration int64
+		completed         sql.NullInt64
+		outcome           string
+	)
+	err := row.Scan(&a.ID, &created, &completed, &a.TechnicianOID, &a.TechnicianTID,
+		&a.TechnicianUPN, &a.TechnicianName, &a.TechnicianKey, &a.TargetUser, &a.DeviceID,
+		&a.DeviceName, &a.Route, &a.FallbackRoute, &a.Ticket, &outcome, &a.RefusedReason,
+		&a.GraphStatus, &a.GraphErrorCode, &a.GraphRequestID, &a.ClientRequestID, &duration,
+		&a.ClientIP, &a.UserAgent, &a.Instance)
+	if err != nil {
+		return Attempt{}, err
+	}
+	a.CreatedAt = fromMillis(created)
+	if completed.Valid {
+		a.CompletedAt = fromMillis(completed.Int64)
+	}
+	a.Outcome = Outcome(outcome)
+	a.Duration = time.Duration(duration) * time.Millisecond
+	return a, nil
+}
+
+// queryer is a *sql.DB or a *sql.Tx, so a lookup can run inside Begin's
+// transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Get returns the attempt with this id, or ErrNotFound.
+func (t *Trail) Get(ctx context.Context, id string) (Attempt, error) {
+	return t.get(ctx, t.db, id)
+}
+
+func (t *Trail) get(ctx context.Context, q queryer, id string) (Attempt, error) {
+	a, err := scanAttempt(q.QueryRowContext(ctx,
+		t.db.Rebind("SELECT "+columns+" FROM audit_attempts WHERE id = ?"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Attempt{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Attempt{}, fmt.Errorf("audit: get attempt %s: %w", id, err)
+	}
+	return a, nil
+}
+
+func toMillis(t time.Time) int64 { return t.UnixMilli() }
+
+// nullMillis stores the zero time as NULL: "not completed", not 1970.
+func nullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// newID is a random version-4 UUID: unguessable, so an attempt's status
+// URL reveals nothing about other attempts.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails since Go 1.24
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/audit"
+	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/ratelimit"
+)
+
+type brokenTrail struct{}
+
+func (brokenTrail) Begin(context.Context, audit.Attempt, time.Duration, bool) (audit.Attempt, error) {
+	return audit.Attempt{}, errors.New("disk full")
+}
+func (brokenTrail) Refuse(context.Context, audit.Attempt, string) (audit.Attempt, error) {
+	return audit.Attempt{}, nil
+}
+func (brokenTrail) Complete(context.Context, string, audit.Completion) error { return nil }
+
+type countingGraph struct{ calls int }
+
+func (g *countingGraph) RequestRemoteAssistance(context.Context, string, graph.Route) (graph.Response, error) {
+	g.calls++
+	return graph.Response{Status: 204}, nil
+}
+
+type staticToken struct{}
+
+func (staticToken) GraphToken(context.Context) (string, error) { return "t", nil }
+
+func TestNoGraphCallWithoutThePendingRow(t *testing.T) {
+	g := &countingGraph{}
+	h := &assistanceHandler{graph: g, tokens: staticToken{}, trail: brokenTrail{}, now: time.Now,
+		limit: ratelimit.New(30, time.Now), clientIP: func(echo.Context) string { return "127.0.0.1" }}
+	e := echo.New()
+	rec := httptest.NewRecorder()
+	c := e.NewContext(httptest.NewRequest(http.MethodPost, "/devices/6e2b1c3a-1f2d-4a5b-8c9d-0e1f2a3b4c5d/assistance", nil), rec)
+	c.SetParamNames("deviceId")
+	c.SetParamValues("6e2b1c3a-1f2d-4a5b-8c9d-0e1f2a3b4c5d")
+	c.Set(technicianKey, auth.Technician{Subject: "s", Issuer: "i"})
+	err := h.viaDevice(c)
+	var he *echo.HTTPError
+	if !errors.As(err, &he) || he.Code != http.StatusServiceUnavailable {
+		t.Fatalf("err = %v, want a 503 saying nothing was sent", err)
+	}
+	if g.calls != 0 {
+		t.Fatalf("Graph was called %d times without a pending audit row", g.calls)
+	}
+}
