@@ -53,10 +53,10 @@ func (h *devicesHandler) page(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, "read this device"))
 	}
 	m := pages.DevicePage{
-		Page:      pageFor(c, d.DeviceName),
-		Ticket:    ticket,
-		SearchURL: withTicket("/", ticket),
-		Device:    deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
+		Page:       pageFor(c, d.DeviceName),
+		Ticket:     ticket,
+		SearchURL:  withTicket("/", ticket),
+		Device:     deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
 		TicketLink: ticketLink(h.publicURL, devicePath(d.ID), ticket),
 	}
 	if graph.IsGUID(d.UserID) {

@@ -159,4 +159,3 @@ func allAttempts(s *stack) ([]audit.Attempt, error) {
 		after = next
 	}
 }
-

@@ -66,13 +66,13 @@ func (h *usersHandler) page(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(userErr, "read this user"))
 	}
 	m := pages.UserPage{
-		Page:      pageFor(c, user.DisplayName),
-		Ticket:    ticket,
-		SearchURL: withTicket("/", ticket),
-		Name:      orDash(user.DisplayName),
+		Page:       pageFor(c, user.DisplayName),
+		Ticket:     ticket,
+		SearchURL:  withTicket("/", ticket),
+		Name:       orDash(user.DisplayName),
 		TicketLink: ticketLink(h.publicURL, userPath(user.ID), ticket),
-		UPN:       user.UserPrincipalName,
-		Mail:      user.Mail,
+		UPN:        user.UserPrincipalName,
+		Mail:       user.Mail,
 	}
 	if devicesErr != nil {
 		noteError(c, devicesErr)

@@ -21,8 +21,8 @@ type serviceEnv struct {
 	*rpEnv
 	svc   *Service
 	vault *Vault
-	ctx context.Context
-	now time.Time
+	ctx   context.Context
+	now   time.Time
 }
 
 func newServiceEnv(t *testing.T) *serviceEnv {

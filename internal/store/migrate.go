@@ -66,4 +66,3 @@ func isMissingTable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist")
 }
-
