@@ -170,4 +170,3 @@ func waitHealthy(t *testing.T, base string) {
 	}
 	t.Fatalf("%s never became healthy", base)
 }
-
