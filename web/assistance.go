@@ -33,9 +33,22 @@ type attemptLog interface {
 	Complete(ctx context.Context, id string, c audit.Completion) error
 }
 
+// runReader reads a script run, to learn its device.
+type runReader interface {
+	RunState(ctx context.Context, token, scriptID, runStateID string) (graph.RunState, error)
+}
+
+// renewableTokens hand out the technician's Graph token and renew one that
+// Graph refused.
+type renewableTokens interface {
+	GraphToken(ctx context.Context) (string, error)
+	RenewGraphToken(ctx context.Context, refused string) (string, error)
+}
+
 type assistanceHandler struct {
 	graph    assister
-	tokens   graphTokens
+	runs     runReader
+	tokens   renewableTokens
 	trail    attemptLog
 	now      func() time.Time
 	limit    *ratelimit.Limiter
@@ -68,6 +81,49 @@ func (h *assistanceHandler) viaDevice(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The device id in this request is not valid; nothing was sent to Intune.")
 	}
 	return h.request(c, graph.DeviceRoute(deviceID))
+}
+
+// viaScriptRun is route 3, from a script's failed run. The run's device is
+// read first: the audit trail names it, and a route-2 fallback needs it.
+func (h *assistanceHandler) viaScriptRun(c echo.Context) error {
+	_, scriptID, runStateID, err := runParams(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	token, err := h.tokens.GraphToken(ctx)
+	if err != nil {
+		return err
+	}
+	run, err := h.runs.RunState(ctx, token, scriptID, runStateID)
+	if err != nil {
+		return readFailure(c, err, "read the script run's device; nothing was sent to Intune")
+	}
+	if run.ManagedDevice == nil || !graph.IsGUID(run.ManagedDevice.ID) {
+		return echo.NewHTTPError(http.StatusConflict, "Intune reports no device for this script run, so there is nobody to assist.")
+	}
+	return h.request(c, graph.ScriptRunRoute(scriptID, runStateID, run.ManagedDevice.ID))
+}
+
+// viaAppDevice is route 4, from the devices that share an app with a
+// script run's device.
+func (h *assistanceHandler) viaAppDevice(c echo.Context) error {
+	_, scriptID, runStateID, err := runParams(c)
+	if err != nil {
+		return err
+	}
+	appID, err := pathParam(c, "appId")
+	if err != nil {
+		return err
+	}
+	deviceID, err := pathParam(c, "deviceId")
+	if err != nil {
+		return err
+	}
+	if !graph.IsDetectedAppID(appID) || !graph.IsGUID(deviceID) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The app or device id in this request is not valid; nothing was sent to Intune.")
+	}
+	return h.request(c, graph.AppDeviceRoute(scriptID, runStateID, appID, deviceID))
 }
 
 // request records the attempt, sends the action and renders the outcome in
@@ -109,6 +165,16 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 	ctx := c.Request().Context()
 	started := time.Now()
 	resp, err := h.graph.RequestRemoteAssistance(ctx, token, route)
+	if graph.IsInvalidToken(err) {
+		// Graph refused the token itself (revoked, or expired early): the
+		// action did not run. One refresh, one resend.
+		noteError(c, err)
+		if token, err = h.tokens.RenewGraphToken(ctx, token); err != nil {
+			h.complete(c, attempt.ID, audit.Completion{Outcome: audit.Failed, GraphStatus: http.StatusUnauthorized, Duration: time.Since(started)})
+			return err
+		}
+		resp, err = h.graph.RequestRemoteAssistance(ctx, token, route)
+	}
 	fallback := ""
 	completion := audit.Completion{}
 	if route.Number != 2 && graph.IsRoutingRefusal(err) {

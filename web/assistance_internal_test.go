@@ -35,7 +35,8 @@ func (g *countingGraph) RequestRemoteAssistance(context.Context, string, graph.R
 
 type staticToken struct{}
 
-func (staticToken) GraphToken(context.Context) (string, error) { return "t", nil }
+func (staticToken) GraphToken(context.Context) (string, error)              { return "t", nil }
+func (staticToken) RenewGraphToken(context.Context, string) (string, error) { return "t2", nil }
 
 func TestNoGraphCallWithoutThePendingRow(t *testing.T) {
 	g := &countingGraph{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,9 +13,10 @@ import (
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
-// deviceReader reads one managed device from Graph.
+// deviceReader reads one managed device and its primary user from Graph.
 type deviceReader interface {
 	Device(ctx context.Context, token, deviceID string) (graph.ManagedDevice, error)
+	DeviceUsers(ctx context.Context, token, deviceID string) ([]graph.User, error)
 }
 
 type devicesHandler struct {
@@ -43,7 +45,15 @@ func (h *devicesHandler) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.graph.Device(ctx, token, id)
+	var (
+		wg       sync.WaitGroup
+		d        graph.ManagedDevice
+		users    []graph.User
+		usersErr error
+	)
+	wg.Go(func() { d, err = h.graph.Device(ctx, token, id) })
+	wg.Go(func() { users, usersErr = h.graph.DeviceUsers(ctx, token, id) })
+	wg.Wait()
 	if graph.IsNotFound(err) {
 		noteError(c, err)
 		return echo.NewHTTPError(http.StatusNotFound, "Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags.")
@@ -62,5 +72,14 @@ func (h *devicesHandler) page(c echo.Context) error {
 	if graph.IsGUID(d.UserID) {
 		m.UserURL = withTicket(userPath(d.UserID), ticket)
 	}
+	details := deviceDetails(d)
+	if usersErr != nil {
+		noteError(c, usersErr)
+		details.PrimaryUser = "could not be read"
+	} else if len(users) > 0 {
+		details.PrimaryUser = firstOf(users[0].DisplayName, users[0].UserPrincipalName)
+		details.PrimaryUserURL = withTicket(userPath(users[0].ID), ticket)
+	}
+	m.Device.Details = &details
 	return render(c, http.StatusOK, pages.Device(m))
 }

@@ -110,7 +110,7 @@ func TestUserPage(t *testing.T) {
 	}{
 		{"by object id", adele.ID, 200, len(tenant.DevicesOfUser(adele.ID)), "Adele Vance"},
 		{"by UPN", graphsim.DemoAdeleUPN, 200, len(tenant.DevicesOfUser(adele.ID)), "Adele Vance"},
-		{"more devices than a Graph page", kiosk.ID, 200, 130, "Kiosk Lab"},
+		{"more devices than a page of the portal", kiosk.ID, 200, 50, "Showing the first 50"},
 		{"guest without devices", guest.UserPrincipalName, 200, 0, "has no devices"},
 		{"unknown user", "00000000-0000-4000-8000-000000000000", 404, 0, "There is no user"},
 		{"not an id", "adele", 400, 0, "object id"},
@@ -141,6 +141,27 @@ func TestUserPage(t *testing.T) {
 				t.Error("an invalid id reached Graph")
 			}
 		})
+	}
+}
+
+func TestLongDeviceListsAreCutWithAVisibleMoreControl(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	kiosk, _ := s.sim.Tenant().UserByUPN(graphsim.DemoKioskUPN)
+	first := document(t, get(t, c, s.portal.URL+"/users/"+kiosk.ID+"?ticket=INC-9"))
+	more := first.Find("[data-testid=show-more]").AttrOr("href", "")
+	if more != "/users/"+kiosk.ID+"?show=250&ticket=INC-9" {
+		t.Fatalf("the more control links to %q", more)
+	}
+	all := document(t, get(t, c, s.portal.URL+more))
+	if n := all.Find("[data-testid=device]").Length(); n != 130 {
+		t.Fatalf("%d devices after Show more, want all 130 (two Graph pages)", n)
+	}
+	if all.Find("[data-testid=more]").Length() != 0 {
+		t.Error("a complete list still offers more")
+	}
+	if resp := get(t, c, s.portal.URL+"/users/"+kiosk.ID+"?show=99999"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("show=99999: status %d", resp.StatusCode)
 	}
 }
 
@@ -287,4 +308,51 @@ func TestRequestAssistanceRefusesBadIDsWithoutCallingGraph(t *testing.T) {
 
 func varies(resp *http.Response) bool {
 	return strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "HX-Request")
+}
+
+func TestARefusedTokenIsRenewedOnceAndTheRequestResent(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[7]
+	refusals := 0
+	s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || refusals > 0 {
+			return false
+		}
+		refusals++
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid.","innerError":{"request-id":"r401"}}}`))
+		return true
+	})
+	signInToken := s.provider.LastAccessTokenID(personID(t, "harper"))
+	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body(t, resp))
+	}
+	actions := s.sim.Actions()
+	if len(actions) != 1 || actions[0].TokenID == signInToken || actions[0].TokenID != s.provider.LastAccessTokenID(personID(t, "harper")) {
+		t.Fatalf("actions %+v: want one, made with the renewed token", actions)
+	}
+}
+
+func TestAClaimsChallengeIsNotRetriedWithARefreshedToken(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[8]
+	posts := 0
+	s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
+		posts++
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="`)
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation","innerError":{"request-id":"rcae"}}}`))
+		return true
+	})
+	s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	if posts != 1 {
+		t.Fatalf("Graph got %d POSTs for a claims challenge, want 1 (a refreshed token cannot satisfy it)", posts)
+	}
 }

@@ -1,35 +1,53 @@
 package web
 
 import (
+	"crypto/rand"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/internal/graph"
 )
 
-// requestLog writes one line per request. It logs the route pattern, never
-// the query string, which can carry codes and states during sign-in.
-func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
+// requestLog writes one line per request and records its duration. It
+// logs the route pattern, never the URL: query strings carry codes and
+// states during sign-in, and paths carry people's names. The request id
+// ties the line to the browser's report (it is echoed in X-Request-Id)
+// and to the proxy's log, when a trusted proxy sent one.
+func requestLog(logger *slog.Logger, metrics *Metrics, trusted []netip.Prefix) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			id := requestID(c.Request(), trusted)
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
 			err := next(c)
 			if err != nil {
 				c.Error(err)
 			}
 			status := c.Response().Status
+			elapsed := time.Since(start)
+			metrics.observeRequest(c.Request().Method, c.Path(), status, elapsed)
 			attrs := []slog.Attr{
+				slog.String("request_id", id),
 				slog.String("method", c.Request().Method),
 				slog.String("route", c.Path()),
 				slog.Int("status", status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", elapsed),
+			}
+			if t, ok := c.Get(technicianKey).(auth.Technician); ok && t.ObjectID != "" {
+				attrs = append(attrs, slog.String("technician_oid", t.ObjectID))
 			}
 			if noted, ok := c.Get(noteKey).(error); ok {
 				attrs = append(attrs, slog.String("error", noted.Error()))
+				attrs = append(attrs, graphIDs(noted)...)
 			}
 			level := slog.LevelInfo
 			switch {
@@ -44,6 +62,42 @@ func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
+// graphIDs are the ids Microsoft support asks for about a failed call.
+func graphIDs(err error) []slog.Attr {
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		return []slog.Attr{slog.String("graph_request_id", ge.RequestID), slog.String("client_request_id", ge.ClientRequestID)}
+	}
+	var te *graph.TransportError
+	if errors.As(err, &te) {
+		return []slog.Attr{slog.String("client_request_id", te.ClientRequestID)}
+	}
+	return nil
+}
+
+// requestID is the X-Request-Id a trusted proxy sent, or a new one. From
+// anyone else the header is ignored, and so is one that is long or holds
+// characters beyond an id's, so that a client cannot forge log lines or
+// pass itself off as another request.
+func requestID(r *http.Request, trusted []netip.Prefix) string {
+	if id := r.Header.Get(echo.HeaderXRequestID); isTrusted(remoteAddr(r), trusted) && isRequestID(id) {
+		return id
+	}
+	return rand.Text()
+}
+
+func isRequestID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-_.:", r)) {
+			return false
+		}
+	}
+	return true
+}
+
 // canonicalHost sends a browser that arrived on the other loopback name
 // (localhost vs 127.0.0.1) to the public URL's host, so that the session
 // cookie, which belongs to one host name, is never split between two.
@@ -55,7 +109,7 @@ func canonicalHost(public *url.URL) echo.MiddlewareFunc {
 			r := c.Request()
 			host := hostOnly(r.Host)
 			if host == public.Hostname() || !isLoopbackName(host) || !isLoopbackName(public.Hostname()) ||
-				strings.HasPrefix(r.URL.Path, "/healthz") {
+				isOpsPath(r.URL.Path) {
 				return next(c)
 			}
 			target := *public
@@ -65,6 +119,12 @@ func canonicalHost(public *url.URL) echo.MiddlewareFunc {
 			return c.Redirect(http.StatusPermanentRedirect, target.String())
 		}
 	}
+}
+
+// isOpsPath: probes and scrapers address an instance by whatever name
+// reaches it, and follow no redirects.
+func isOpsPath(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 func hostOnly(hostport string) string {

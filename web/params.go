@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/views/components"
 )
 
 // ticketRef is what a ticket reference may look like.
@@ -54,4 +57,40 @@ func ticketLink(public *url.URL, path, ticket string) string {
 		ticket = "TICKET"
 	}
 	return public.String() + withTicket(path, ticket)
+}
+
+// pageSteps are the list sizes a page offers, smallest first: a tenant's
+// busiest app or shared account can have thousands of devices, and a page
+// loads them only when asked.
+var pageSteps = []int{50, 250, 1000}
+
+// showParam reads ?show=, the number of devices a list page shows.
+func showParam(c echo.Context) (int, error) {
+	raw := c.QueryParam("show")
+	if raw == "" {
+		return pageSteps[0], nil
+	}
+	for _, n := range pageSteps {
+		if raw == strconv.Itoa(n) {
+			return n, nil
+		}
+	}
+	return 0, echo.NewHTTPError(http.StatusBadRequest, "show must be 50, 250 or 1000.")
+}
+
+// moreProps says a list was cut at show and offers the next step.
+func moreProps(c echo.Context, show, got int) components.MoreProps {
+	if got <= show {
+		return components.MoreProps{}
+	}
+	m := components.MoreProps{Shown: show}
+	for _, n := range pageSteps {
+		if n > show {
+			q := c.QueryParams()
+			q.Set("show", strconv.Itoa(n))
+			m.NextURL, m.Next = c.Request().URL.Path+"?"+q.Encode(), n
+			break
+		}
+	}
+	return m
 }

@@ -35,6 +35,24 @@ func deviceProps(d graph.ManagedDevice, now time.Time, assistURL string) compone
 	return p
 }
 
+// deviceDetails are the device page's extra facts, in words.
+func deviceDetails(d graph.ManagedDevice) components.DeviceDetails {
+	encrypted := "No"
+	if d.IsEncrypted {
+		encrypted = "Yes"
+	}
+	enrolled := "—"
+	if !d.EnrolledDateTime.IsZero() {
+		enrolled = d.EnrolledDateTime.UTC().Format("2006-01-02")
+	}
+	return components.DeviceDetails{
+		Encrypted:  encrypted,
+		Enrolled:   enrolled,
+		Management: orDash(d.ManagementState),
+		Enrollment: orDash(d.DeviceEnrollmentType),
+	}
+}
+
 // compliance turns Intune's complianceState into words and a colour.
 func compliance(state string) (label, class string) {
 	switch state {

@@ -16,7 +16,7 @@ const maxBody = 64 << 10
 // without the technician guard are the public ones the design lists.
 func registerRoutes(e *echo.Echo, d Deps) {
 	e.Use(
-		requestLog(d.Logger),
+		requestLog(d.Logger, d.Metrics, d.TrustedProxies),
 		canonicalHost(d.PublicURL),
 		securityHeaders(d.IssuerURL, d.PublicURL.Scheme == "https"),
 		bodyLimit(maxBody),
@@ -28,6 +28,8 @@ func registerRoutes(e *echo.Echo, d Deps) {
 
 	// Public.
 	e.GET("/healthz", healthz)
+	e.GET("/readyz", newReadiness(d.Ready, readyCacheFor, time.Now).serve)
+	e.GET("/metrics", d.Metrics.handler(d.MetricsToken))
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	ipOf := func(c echo.Context) string { return clientIP(c.Request(), d.TrustedProxies) }
 	signIn := &authHandler{
@@ -54,6 +56,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
 		graph:    d.Graph,
+		runs:     d.Graph,
 		tokens:   d.Auth,
 		trail:    d.Audit,
 		now:      time.Now,
@@ -62,6 +65,13 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
 	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
+	scripts := &scriptsHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	e.GET("/scripts", scripts.list, technician)
+	e.GET("/scripts/:scriptId", scripts.script, technician)
+	e.GET("/scripts/:scriptId/runs/:runStateId", scripts.run, technician)
+	e.GET("/scripts/:scriptId/runs/:runStateId/apps/:appId", scripts.appDevices, technician)
+	e.POST("/scripts/:scriptId/runs/:runStateId/assistance", assist.viaScriptRun, technician, forgery)
+	e.POST("/scripts/:scriptId/runs/:runStateId/apps/:appId/devices/:deviceId/assistance", assist.viaAppDevice, technician, forgery)
 
 	// Auditors.
 	trail := &auditHandler{trail: d.Audit, now: time.Now}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -17,9 +18,11 @@ import (
 // searchLimit is how many users a search shows.
 const searchLimit = 25
 
-// userSearcher finds users in Graph.
-type userSearcher interface {
+// searcher finds users, and devices by exact name or serial, in Graph.
+type searcher interface {
 	SearchUsers(ctx context.Context, token, q string, limit int) ([]graph.User, error)
+	DevicesByName(ctx context.Context, token, name string) ([]graph.ManagedDevice, error)
+	DevicesBySerial(ctx context.Context, token, serial string) ([]graph.ManagedDevice, error)
 }
 
 // graphTokens hands out the signed-in technician's Graph token.
@@ -33,7 +36,7 @@ type recentAttempts interface {
 }
 
 type searchHandler struct {
-	graph  userSearcher
+	graph  searcher
 	tokens graphTokens
 	recent recentAttempts
 }
@@ -89,11 +92,36 @@ func (h *searchHandler) search(c echo.Context, q, ticket string) (components.Res
 	if err != nil {
 		return results, err
 	}
-	// One more than shown tells whether the list was cut.
-	users, err := h.graph.SearchUsers(ctx, token, q, searchLimit+1)
-	if err != nil {
-		noteError(c, err)
-		results.Problem = graphProblem(err, "search users")
+	// The user search, and for a query that could be a device name or a
+	// serial number the two exact device lookups, run at once.
+	var (
+		wg               sync.WaitGroup
+		users            []graph.User
+		userErr          error
+		byName, bySerial []graph.ManagedDevice
+	)
+	wg.Go(func() { users, userErr = h.graph.SearchUsers(ctx, token, q, searchLimit+1) })
+	if graph.CouldBeDeviceKey(q) {
+		wg.Go(func() { byName, _ = h.graph.DevicesByName(ctx, token, q) })
+		wg.Go(func() { bySerial, _ = h.graph.DevicesBySerial(ctx, token, q) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, d := range append(byName, bySerial...) {
+		if seen[d.ID] {
+			continue
+		}
+		seen[d.ID] = true
+		results.Devices = append(results.Devices, components.DeviceRow{
+			Name: orDash(d.DeviceName),
+			OS:   strings.TrimSpace(d.OperatingSystem + " " + d.OSVersion),
+			User: firstOf(d.UserDisplayName, d.UserPrincipalName),
+			URL:  withTicket(devicePath(d.ID), ticket),
+		})
+	}
+	if userErr != nil {
+		noteError(c, userErr)
+		results.Problem = graphProblem(userErr, "search users")
 		return results, nil
 	}
 	if len(users) > searchLimit {

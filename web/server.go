@@ -32,10 +32,20 @@ type Deps struct {
 	// AssistRateLimit is assistance requests per technician per minute;
 	// SignInRateLimit is sign-in starts per client IP per minute.
 	AssistRateLimit, SignInRateLimit int
+	// Metrics records the portal's Prometheus series; nil gets a fresh
+	// registry without the active-sessions gauge.
+	Metrics *Metrics
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// Ready is what /readyz checks besides the process being alive.
+	Ready []ReadyCheck
 }
 
 // New builds the portal's HTTP handler.
 func New(d Deps) http.Handler {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil, d.Logger)
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

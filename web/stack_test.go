@@ -332,10 +332,12 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 		IssuerURL: s.issuer,
 		Graph:     s.graphClient,
 		Audit:     trail,
-		Logger:    slog.New(slog.NewTextHandler(&s.logs, nil)),
+		Logger:    slog.New(slog.NewJSONHandler(&s.logs, nil)),
 
 		AssistRateLimit: s.options.assistRateLimit,
 		SignInRateLimit: 30,
+		Metrics:         web.NewMetrics(web.ActiveSessions(db), nil),
+		Ready:           []web.ReadyCheck{web.DatabaseReady(db, migratedVersion(t, db))},
 	})
 	return handler, db, trail, sessions
 }

@@ -16,7 +16,7 @@ import (
 // userDirectory reads a user and their devices from Graph.
 type userDirectory interface {
 	User(ctx context.Context, token, ref string) (graph.User, error)
-	UserDevices(ctx context.Context, token, userRef string) ([]graph.ManagedDevice, error)
+	UserDevices(ctx context.Context, token, userRef string, limit int) ([]graph.ManagedDevice, error)
 }
 
 type usersHandler struct {
@@ -38,6 +38,10 @@ func (h *usersHandler) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	show, err := showParam(c)
+	if err != nil {
+		return err
+	}
 	if !graph.IsUserRef(ref) {
 		return echo.NewHTTPError(http.StatusBadRequest, "A user is named by an object id (a GUID) or a user principal name such as adele@contoso.com.")
 	}
@@ -54,7 +58,7 @@ func (h *usersHandler) page(c echo.Context) error {
 		devicesErr error
 	)
 	wg.Go(func() { user, userErr = h.graph.User(ctx, token, ref) })
-	wg.Go(func() { devices, devicesErr = h.graph.UserDevices(ctx, token, ref) })
+	wg.Go(func() { devices, devicesErr = h.graph.UserDevices(ctx, token, ref, show+1) })
 	wg.Wait()
 
 	if graph.IsNotFound(userErr) {
@@ -77,6 +81,10 @@ func (h *usersHandler) page(c echo.Context) error {
 	if devicesErr != nil {
 		noteError(c, devicesErr)
 		m.DevicesProblem = graphProblem(devicesErr, "list this user's devices")
+	}
+	m.More = moreProps(c, show, len(devices))
+	if len(devices) > show {
+		devices = devices[:show]
 	}
 	now := h.now()
 	for _, d := range devices {

@@ -32,14 +32,18 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback only; port 0 picks a free one)")
 	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) the simulated Graph refuses as routes")
 	db := fs.String("db", "", "database URL (default: a new SQLite file in a temporary directory, removed at exit)")
-	if err := fs.Parse(args); err != nil {
+	var faults graphsim.Faults
+	faults.RegisterFlags(fs)
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	routes, err := parseRoutes(*refuse)
 	if err != nil {
 		return fmt.Errorf("%w: -refuse-routes: %v", errUsage, err)
 	}
-	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes, DatabaseURL: *db}, getenv, stdout)
+	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes, DatabaseURL: *db, Faults: faults}, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -56,6 +60,8 @@ type demoOptions struct {
 	// DatabaseURL is where the portal keeps sessions and the audit trail;
 	// "" is a fresh SQLite file removed when the demo stops.
 	DatabaseURL string
+	// Faults are the simulated Graph's injected faults.
+	Faults graphsim.Faults
 }
 
 // demoStack is a running demo: the portal's URL and the two stand-ins,
@@ -126,7 +132,7 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 		closeAll()
 		return nil, err
 	}
-	sim, err := graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: opts.RefuseRoutes, Tenant: opts.Tenant})
+	sim, err := graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: opts.RefuseRoutes, Tenant: opts.Tenant, Faults: opts.Faults})
 	if err != nil {
 		closeAll()
 		return nil, err

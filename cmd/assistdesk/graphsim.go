@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,7 +23,11 @@ func runGraphsim(ctx context.Context, args []string, stdout io.Writer) error {
 	issuer := fs.String("issuer", "", "OpenID issuer whose access tokens are accepted (required)")
 	pageSize := fs.Int("page-size", 100, "items per page of a collection")
 	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) to refuse as routes")
-	if err := fs.Parse(args); err != nil {
+	var faults graphsim.Faults
+	faults.RegisterFlags(fs)
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	host, _, err := net.SplitHostPort(*addr)
@@ -44,7 +49,7 @@ func runGraphsim(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("graphsim: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	sim, err := graphsim.New(graphsim.Config{BaseURL: base, Issuer: *issuer, PageSize: *pageSize, RefuseRoutes: routes})
+	sim, err := graphsim.New(graphsim.Config{BaseURL: base, Issuer: *issuer, PageSize: *pageSize, RefuseRoutes: routes, Faults: faults})
 	if err != nil {
 		ln.Close()
 		return err

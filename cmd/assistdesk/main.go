@@ -56,11 +56,15 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `assistdesk: a helpdesk portal that requests Intune remote assistance through Microsoft Graph.
 
 Usage:
-  assistdesk demo [-addr 127.0.0.1:8080] [-refuse-routes 1,3,4]
+  assistdesk demo [-addr 127.0.0.1:8080] [-db URL] [-refuse-routes 1,3,4] [fault flags]
         run the portal with an embedded OpenID provider and a simulated
         Microsoft Graph on this machine only
-  assistdesk graphsim -issuer URL [-addr 127.0.0.1:8090] [-page-size 100] [-refuse-routes 1,3,4]
+  assistdesk graphsim -issuer URL [-addr 127.0.0.1:8090] [-page-size 100] [-refuse-routes 1,3,4] [fault flags]
         run the Graph simulator alone, trusting access tokens from URL
+
+  Fault flags of the simulated Graph (see assistdesk demo -h): -latency, -latency-jitter,
+  -fail-rate, -fault-seed, -throttle, -write-limit, -device-fault, -session-delay,
+  -teamviewer-status
   assistdesk serve
         run the portal against your identity provider and Microsoft Graph
   assistdesk healthcheck

@@ -96,3 +96,22 @@ func TestOversizedHeadersAndURLsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, cmd := range []string{"demo", "graphsim"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{cmd, "-h"}, env, &out); err != nil {
+			t.Fatalf("%s -h: %v", cmd, err)
+		}
+		for _, flag := range []string{"-latency", "-fail-rate", "-throttle", "-write-limit", "-device-fault"} {
+			if !strings.Contains(out.String(), flag) {
+				t.Errorf("%s -h does not offer %s", cmd, flag)
+			}
+		}
+		err := run(context.Background(), []string{cmd, "-fail-rate", "POST=lots"}, env, &out)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "fail-rate") {
+			t.Errorf("%s with a bad -fail-rate: %v", cmd, err)
+		}
+	}
+}

@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/auth"
@@ -28,18 +34,15 @@ func (p *portal) Close() error { return p.db.Close() }
 // happen here, so a wrong issuer or database stops the start instead of
 // failing every request.
 func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*portal, error) {
+	providerClient := &http.Client{Timeout: 15 * time.Second}
 	rp, err := auth.NewRelyingParty(ctx, auth.RelyingPartyConfig{
 		Issuer:       cfg.OIDCIssuer,
 		ClientID:     cfg.OIDCClientID,
 		ClientSecret: cfg.OIDCClientSecret,
 		RedirectURL:  cfg.RedirectURL(),
 		Scopes:       cfg.OIDCScopes,
-		HTTPClient:   &http.Client{Timeout: 15 * time.Second},
+		HTTPClient:   providerClient,
 	})
-	if err != nil {
-		return nil, err
-	}
-	graphClient, err := graph.New(cfg.GraphURL, newGraphHTTPClient(), graphTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +50,20 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 	if err != nil {
 		return nil, err
 	}
+	// Open has just brought the schema to the newest version this binary
+	// knows (or refused a newer one), so this is the version to stay at.
+	schema, err := db.SchemaVersion(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	vault, err := auth.NewVault(db, cfg.TokenKey)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	metrics := web.NewMetrics(web.ActiveSessions(db), logger)
+	graphClient, err := graph.New(cfg.GraphURL, newGraphHTTPClient(), graphTimeout, graph.WithObserver(metrics))
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -84,6 +100,13 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		TrustedProxies:  cfg.TrustedProxies,
 		AssistRateLimit: cfg.AssistRateLimit,
 		SignInRateLimit: cfg.SignInRateLimit,
+
+		Metrics:      metrics,
+		MetricsToken: cfg.MetricsToken,
+		Ready: []web.ReadyCheck{
+			web.DatabaseReady(db, schema),
+			{Name: "identity provider", Check: (&providerKeys{issuer: cfg.OIDCIssuer, client: providerClient}).check},
+		},
 	})
 	return &portal{handler: handler, db: db}, nil
 }
@@ -100,4 +123,63 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 			f()
 		}
 	}
+}
+
+// providerKeys is the readiness of the identity provider: discovery
+// succeeded before the portal was built, and sign-in needs its signing keys
+// too, which the relying party fetches only when the first ID token
+// arrives. So readiness fetches the key set itself until it has seen one
+// RSA key; after that it stays met (the relying party follows rotations),
+// so a provider outage never takes signed-in technicians out of rotation.
+type providerKeys struct {
+	issuer string
+	client *http.Client
+
+	mu     sync.Mutex
+	loaded bool
+}
+
+func (p *providerKeys) check(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.loaded {
+		return nil
+	}
+	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, p.client), p.issuer)
+	if err != nil {
+		return fmt.Errorf("readiness: discover %s: %w", p.issuer, err)
+	}
+	var doc struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := provider.Claims(&doc); err != nil {
+		return fmt.Errorf("readiness: read discovery document: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, doc.JWKSURI, nil)
+	if err != nil {
+		return fmt.Errorf("readiness: key set: %w", err)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("readiness: fetch the key set: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("readiness: the key set at %s answered %s", doc.JWKSURI, resp.Status)
+	}
+	var set struct {
+		Keys []struct {
+			Kty string `json:"kty"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return fmt.Errorf("readiness: decode the key set at %s: %w", doc.JWKSURI, err)
+	}
+	for _, k := range set.Keys {
+		if k.Kty == "RSA" {
+			p.loaded = true
+			return nil
+		}
+	}
+	return fmt.Errorf("readiness: the key set at %s holds no RSA key", doc.JWKSURI)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -80,15 +81,45 @@ func newSessions(cfg *config.Config, store scs.Store) *scs.SessionManager {
 	return s
 }
 
-// serveUntilDone serves until ctx ends, then gives in-flight requests
-// grace to finish.
+// Server timeouts. Each bounds what one slow or hostile client can hold.
+const (
+	// readHeaderTimeout: browsers and proxies send headers at once; a
+	// client that dribbles them (slowloris) loses its connection.
+	readHeaderTimeout = 5 * time.Second
+	// readTimeout covers headers and body; bodies are forms of at most
+	// 64 KiB, which take nowhere near this long.
+	readTimeout = 30 * time.Second
+	// writeTimeout runs from the end of the headers to the end of the
+	// response, so it bounds the slowest handler: an assistance request that
+	// waits config.MaxWaitLimit and then makes one Graph call (graphTimeout).
+	// Shorter, and a response would be cut off after Graph was called.
+	writeTimeout = config.MaxWaitLimit + graphTimeout + 30*time.Second
+	// idleTimeout closes kept-alive connections nobody uses; it is longer
+	// than the reverse proxy's own idle timeout (deploy/Caddyfile: 90 s), so
+	// the proxy, not the portal, closes a pooled connection, and never
+	// sends a request down one the portal is closing.
+	idleTimeout = 120 * time.Second
+)
+
+// serveUntilDone serves until ctx ends, then shuts down: the listener
+// closes at once (new connections are refused, and a load balancer moves
+// on), and in-flight requests get grace to finish. Whatever is still
+// running then is cut off, so that a stuck request cannot hold back a
+// redeploy. net/http also waits (up to 5 s) for connections that have not
+// sent a request yet, such as a browser's preconnects; cutting only those
+// off is a clean shutdown, so requests are counted to tell the two apart.
 func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, grace time.Duration) error {
+	var inFlight atomic.Int64
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
+			handler.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    32 << 10,
 	}
 	errc := make(chan error, 1)
@@ -101,7 +132,11 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		srv.Close()
+		if n := inFlight.Load(); n > 0 {
+			return fmt.Errorf("shutdown: %d in-flight request(s) outlived the %s grace: %w", n, grace, err)
+		}
+		return nil
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

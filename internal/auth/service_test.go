@@ -111,6 +111,20 @@ func TestGraphTokenRefreshOutcomes(t *testing.T) {
 			t.Fatalf("token %q (was %q), grant %q, err %v", second, first, e.grant(), err)
 		}
 	})
+	t.Run("a token Graph refused is renewed once, and only once", func(t *testing.T) {
+		e := signIn(t)
+		first, _ := e.svc.GraphToken(e.ctx)
+		e.answer(e.sign(t, map[string]any{"nonce": nil}))
+		second, err := e.svc.RenewGraphToken(e.ctx, first)
+		if err != nil || second == first || e.grant() != "refresh_token" {
+			t.Fatalf("renewed %q (was %q), grant %q, %v", second, first, e.grant(), err)
+		}
+		// A parallel request that also saw the old token refused gets the new one.
+		third, err := e.svc.RenewGraphToken(e.ctx, first)
+		if err != nil || third != second {
+			t.Fatalf("a second renewal of the same refused token gave %q, want %q (%v)", third, second, err)
+		}
+	})
 	t.Run("a stale writer never overwrites a fresher token", func(t *testing.T) {
 		e := signIn(t)
 		id := e.svc.sessions.GetString(e.ctx, keyTokenID)

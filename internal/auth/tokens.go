@@ -22,6 +22,19 @@ var ErrReauthenticate = errors.New("auth: sign in again to get a new Microsoft G
 // when it is about to expire. When no token can be had any more the session
 // ends, so that signing in again starts from a clean slate.
 func (s *Service) GraphToken(ctx context.Context) (string, error) {
+	return s.graphToken(ctx, "")
+}
+
+// RenewGraphToken refreshes the token Graph has just refused as invalid
+// (401 InvalidAuthenticationToken), unless a parallel request already
+// replaced it, and returns the new one.
+func (s *Service) RenewGraphToken(ctx context.Context, refused string) (string, error) {
+	return s.graphToken(ctx, refused)
+}
+
+// graphToken returns a token to use; a non-empty refused token is known to
+// be bad, so it is refreshed even before its expiry.
+func (s *Service) graphToken(ctx context.Context, refused string) (string, error) {
 	id := s.sessions.GetString(ctx, keyTokenID)
 	if id == "" {
 		return "", s.endSession(ctx, ErrReauthenticate)
@@ -33,7 +46,8 @@ func (s *Service) GraphToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if tok.Expiry.IsZero() || s.now().Add(refreshBefore).Before(tok.Expiry) {
+	fresh := tok.Expiry.IsZero() || s.now().Add(refreshBefore).Before(tok.Expiry)
+	if fresh && (refused == "" || tok.AccessToken != refused) {
 		return tok.AccessToken, nil
 	}
 	if tok.RefreshToken == "" {
@@ -41,12 +55,12 @@ func (s *Service) GraphToken(ctx context.Context) (string, error) {
 	}
 	current, _ := s.Current(ctx)
 	refreshed, err := s.rp.Refresh(ctx, tok.RefreshToken, current)
-	var refused *oauth2.RetrieveError
+	var grantRefused *oauth2.RetrieveError
 	switch {
 	case errors.Is(err, errIdentityChanged):
 		// Someone else's tokens must never continue this session.
 		return "", s.endSession(ctx, ErrReauthenticate)
-	case errors.As(err, &refused):
+	case errors.As(err, &grantRefused):
 		// A parallel request may have spent the refresh token a moment ago.
 		if latest, v, getErr := s.vault.Get(ctx, id); getErr == nil && v != version {
 			return latest.AccessToken, nil

@@ -83,6 +83,7 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		"idle above max":        {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
 		"trusted proxies":       {"ASSISTDESK_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "not a CIDR"},
 		"rate limit":            {"ASSISTDESK_ASSIST_RATE_LIMIT", "0", "at least 1"},
+		"max wait too long":     {"ASSISTDESK_MAX_WAIT", "3m", "at most 2m"},
 		"database":              {"ASSISTDESK_DATABASE_URL", "mysql://x", "sqlite:PATH or postgres"},
 		"short token key":       {"ASSISTDESK_TOKEN_KEY", "c2hvcnQ=", "32 random bytes"},
 		"retention":             {"ASSISTDESK_AUDIT_RETENTION", "forever", "duration"},
@@ -162,5 +163,34 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 		if !strings.Contains(string(readme), "`"+v.Name+"`") {
 			t.Errorf("README.md's configuration table lacks %s", v.Name)
 		}
+	}
+}
+
+func TestMetricsTokenIsOptionalButNotWeak(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil || c.MetricsToken != "" {
+		t.Fatalf("unset: token %q, err %v", c.MetricsToken, err)
+	}
+	m := valid()
+	m["ASSISTDESK_METRICS_TOKEN"] = "short"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "ASSISTDESK_METRICS_TOKEN") {
+		t.Fatalf("a 5-character token: err %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "metrics-token")
+	if err := os.WriteFile(path, []byte("scrape-me-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = valid()
+	m["ASSISTDESK_METRICS_TOKEN_FILE"] = path
+	if c, err := Load(env(m)); err != nil || c.MetricsToken != "scrape-me-0123456789" {
+		t.Fatalf("from file: token %q, err %v", c.MetricsToken, err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m["ASSISTDESK_METRICS_TOKEN_FILE"] = empty
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("an empty token file must not leave /metrics open: err %v", err)
 	}
 }

@@ -24,6 +24,18 @@ func UserDeviceRoute(userID, deviceID string) Route {
 // DeviceRoute is route 2: the device itself.
 func DeviceRoute(deviceID string) Route { return Route{Number: 2, DeviceID: deviceID} }
 
+// ScriptRunRoute is route 3: the device of a script's run. deviceID is that
+// device, kept for the audit trail and a route-2 fallback.
+func ScriptRunRoute(scriptID, runStateID, deviceID string) Route {
+	return Route{Number: 3, ScriptID: scriptID, RunStateID: runStateID, DeviceID: deviceID}
+}
+
+// AppDeviceRoute is route 4: a device that has an app detected on a
+// script run's device.
+func AppDeviceRoute(scriptID, runStateID, appID, deviceID string) Route {
+	return Route{Number: 4, ScriptID: scriptID, RunStateID: runStateID, AppID: appID, DeviceID: deviceID}
+}
+
 // path validates the ids and builds the escaped path.
 func (r Route) path() (string, error) {
 	e := url.PathEscape

@@ -30,16 +30,52 @@ type Client struct {
 	root    *url.URL
 	http    *http.Client
 	timeout time.Duration
+	// observer is never nil (nopObserver by default), so call sites,
+	// retries included, report without checking.
+	observer Observer
+}
+
+// Observer is told about the client's calls, for metrics. endpoint is the
+// call's pattern ("GET /users/{id}"), never a URL: ids do not belong in a
+// metric label.
+type Observer interface {
+	// Call reports a finished call: the HTTP status (0 when no answer came)
+	// and how long it took, reading the body included.
+	Call(endpoint string, status int, d time.Duration)
+	// Retry reports that a call is about to be sent again after an answer
+	// of status (0 when no answer came).
+	Retry(endpoint string, status int)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Call(string, int, time.Duration) {}
+func (nopObserver) Retry(string, int)               {}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithObserver reports every call to o; a nil o reports nowhere.
+func WithObserver(o Observer) Option {
+	return func(c *Client) {
+		if o != nil {
+			c.observer = o
+		}
+	}
 }
 
 // New returns a client for the Graph root (https://graph.microsoft.com).
 // timeout bounds every single call, retries included.
-func New(root string, httpClient *http.Client, timeout time.Duration) (*Client, error) {
+func New(root string, httpClient *http.Client, timeout time.Duration, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(root, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("graph: root %q is not an absolute http(s) URL", root)
 	}
-	return &Client{root: u, http: httpClient, timeout: timeout}, nil
+	c := &Client{root: u, http: httpClient, timeout: timeout, observer: nopObserver{}}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c, nil
 }
 
 // Timeout is how long one call may take.
@@ -100,8 +136,10 @@ func (c *Client) do(ctx context.Context, token string, r request, rawURL string)
 	if r.eventual {
 		req.Header.Set("ConsistencyLevel", "eventual")
 	}
+	started := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
+		c.observer.Call(r.endpoint, 0, time.Since(started))
 		return nil, Response{ClientRequestID: clientRequestID}, &TransportError{Endpoint: r.endpoint, ClientRequestID: clientRequestID, Err: err}
 	}
 	defer resp.Body.Close()
@@ -112,6 +150,8 @@ func (c *Client) do(ctx context.Context, token string, r request, rawURL string)
 		Date:            resp.Header.Get("Date"),
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	// A body cut off mid-read still had its status: that is what Graph said.
+	c.observer.Call(r.endpoint, resp.StatusCode, time.Since(started))
 	if err != nil {
 		return nil, meta, &TransportError{Endpoint: r.endpoint, ClientRequestID: clientRequestID, Err: err}
 	}

@@ -88,7 +88,7 @@ func TestForeignNextLinkIsNotFollowed(t *testing.T) {
 		calls++
 		fmt.Fprint(w, `{"value":[{"id":"d1"}],"@odata.nextLink":"https://evil.example/beta/users/x/managedDevices?$skiptoken=1"}`)
 	})
-	_, err := c.UserDevices(context.Background(), "tok", "00000000-0000-0000-0000-000000000001")
+	_, err := c.UserDevices(context.Background(), "tok", "00000000-0000-0000-0000-000000000001", 0)
 	if !errors.Is(err, ErrForeignNextLink) {
 		t.Fatalf("err = %v, want ErrForeignNextLink", err)
 	}
@@ -110,6 +110,10 @@ func TestErrorDecoding(t *testing.T) {
 			nil, "ResourceNotFound", "inner-rid", 0},
 		{"throttled", 429, `{"error":{"code":"TooManyRequests","message":"slow down","innerError":{"request-id":"r429"}}}`,
 			map[string]string{"Retry-After": "7"}, "TooManyRequests", "r429", 7 * time.Second},
+		{"Intune's wrapped error", 503, `{"error":{"code":"UnknownError","message":"{\"Message\":\"busy\",\"CustomApiErrorPhrase\":\"TooManyWrites\",\"RetryAfter\":12,\"ErrorSourceService\":\"DeviceFE\"}","innerError":{"request-id":"rid-u"}}}`,
+			nil, "UnknownError/TooManyWrites", "rid-u", 12 * time.Second},
+		{"Intune's wrapped error, TimeSpan", 429, `{"error":{"code":"UnknownError","message":"{\"Message\":\"slow\",\"RetryAfter\":\"00:01:05\"}","innerError":{"request-id":"rid-t"}}}`,
+			nil, "UnknownError", "rid-t", 65 * time.Second},
 		{"html from a proxy", 502, `<html><body>Bad gateway</body></html>`, map[string]string{"request-id": "hdr-rid"}, "", "hdr-rid", 0},
 		{"huge body", 500, strings.Repeat("x", 10<<20), nil, "", "", 0},
 	}
@@ -175,7 +179,7 @@ func TestInvalidIDsNeverReachGraph(t *testing.T) {
 	bad := []func() error{
 		func() error { _, err := c.Device(ctx, "t", "../users"); return err },
 		func() error { _, err := c.User(ctx, "t", "a/b@contoso.example"); return err },
-		func() error { _, err := c.UserDevices(ctx, "t", ""); return err },
+		func() error { _, err := c.UserDevices(ctx, "t", "", 0); return err },
 		func() error {
 			_, err := c.RequestRemoteAssistance(ctx, "t", Route{Number: 4, ScriptID: "x"})
 			return err

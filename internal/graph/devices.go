@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -21,14 +22,19 @@ type ManagedDevice struct {
 	UserID                 string    `json:"userId"`
 	UserPrincipalName      string    `json:"userPrincipalName"`
 	UserDisplayName        string    `json:"userDisplayName"`
+	IsEncrypted            bool      `json:"isEncrypted"`
+	EnrolledDateTime       time.Time `json:"enrolledDateTime"`
+	ManagementState        string    `json:"managementState"`
+	DeviceEnrollmentType   string    `json:"deviceEnrollmentType"`
 }
 
 const deviceSelect = "id,deviceName,operatingSystem,osVersion,complianceState,lastSyncDateTime,model,manufacturer," +
-	"serialNumber,managedDeviceOwnerType,userId,userPrincipalName,userDisplayName"
+	"serialNumber,managedDeviceOwnerType,userId,userPrincipalName,userDisplayName,isEncrypted,enrolledDateTime," +
+	"managementState,deviceEnrollmentType"
 
-// UserDevices lists every managed device of a user (object id or UPN),
-// following Graph's pages.
-func (c *Client) UserDevices(ctx context.Context, token, userRef string) ([]ManagedDevice, error) {
+// UserDevices lists up to limit managed devices of a user (object id or
+// UPN), following Graph's pages no further than needed.
+func (c *Client) UserDevices(ctx context.Context, token, userRef string, limit int) ([]ManagedDevice, error) {
 	if !IsUserRef(userRef) {
 		return nil, ErrInvalidID
 	}
@@ -37,7 +43,7 @@ func (c *Client) UserDevices(ctx context.Context, token, userRef string) ([]Mana
 		endpoint: "GET /users/{id}/managedDevices",
 		path:     "/beta/users/" + url.PathEscape(userRef) + "/managedDevices",
 		query:    [][2]string{{"$select", deviceSelect}},
-	}, 0)
+	}, limit)
 }
 
 // Device fetches one managed device.
@@ -53,4 +59,62 @@ func (c *Client) Device(ctx context.Context, token, deviceID string) (ManagedDev
 		query:    [][2]string{{"$select", deviceSelect}},
 	}, &d)
 	return d, err
+}
+
+// DeviceUsers lists a device's primary user (Graph answers a collection of
+// at most one). The device's userPrincipalName is the enrolling user,
+// which is not always the person using it.
+func (c *Client) DeviceUsers(ctx context.Context, token, deviceID string) ([]User, error) {
+	if !IsGUID(deviceID) {
+		return nil, ErrInvalidID
+	}
+	return getAll[User](ctx, c, token, request{
+		method:   "GET",
+		endpoint: "GET /deviceManagement/managedDevices/{id}/users",
+		path:     "/beta/deviceManagement/managedDevices/" + url.PathEscape(deviceID) + "/users",
+		query:    [][2]string{{"$select", userSelect}},
+	}, 0)
+}
+
+// MaxDeviceKey is the longest device name or serial number looked up.
+const MaxDeviceKey = 64
+
+// CouldBeDeviceKey reports whether q could be a device name or a serial
+// number, worth an exact lookup beside the user search.
+func CouldBeDeviceKey(q string) bool {
+	if q == "" || len(q) > MaxDeviceKey || strings.ContainsAny(q, "@\"") {
+		return false
+	}
+	for _, r := range q {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// DevicesByName finds devices whose deviceName equals name exactly.
+func (c *Client) DevicesByName(ctx context.Context, token, name string) ([]ManagedDevice, error) {
+	return c.devicesWhere(ctx, token, "deviceName", name)
+}
+
+// DevicesBySerial finds devices whose serialNumber equals serial exactly.
+func (c *Client) DevicesBySerial(ctx context.Context, token, serial string) ([]ManagedDevice, error) {
+	return c.devicesWhere(ctx, token, "serialNumber", serial)
+}
+
+// devicesWhere filters managed devices on one property. An empty or
+// unvalidated value is never sent: Intune answers an eq filter it does not
+// like, and `eq ”`, with every device in the tenant.
+func (c *Client) devicesWhere(ctx context.Context, token, property, value string) ([]ManagedDevice, error) {
+	if !CouldBeDeviceKey(value) {
+		return nil, ErrInvalidID
+	}
+	literal := "'" + strings.ReplaceAll(value, "'", "''") + "'"
+	return getAll[ManagedDevice](ctx, c, token, request{
+		method:   "GET",
+		endpoint: "GET /deviceManagement/managedDevices?$filter=" + property,
+		path:     "/beta/deviceManagement/managedDevices",
+		query:    [][2]string{{"$filter", property + " eq " + literal}, {"$select", deviceSelect}, {"$top", "25"}},
+	}, 25)
 }

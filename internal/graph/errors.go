@@ -21,6 +21,10 @@ type Error struct {
 	ClientRequestID string
 	Date            string
 	RetryAfter      time.Duration
+	// ClaimsChallenge is set when a 401 carries WWW-Authenticate with
+	// error="insufficient_claims" (Conditional Access, continuous access
+	// evaluation): only a new sign-in, with the claims, can satisfy it.
+	ClaimsChallenge bool
 }
 
 func (e *Error) Error() string {
@@ -72,6 +76,7 @@ func decodeError(endpoint string, resp *http.Response, body []byte, clientReques
 		ClientRequestID: clientRequestID,
 		Date:            resp.Header.Get("Date"),
 		RetryAfter:      retryAfter(resp.Header.Get("Retry-After")),
+		ClaimsChallenge: strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="insufficient_claims"`),
 	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
@@ -86,10 +91,48 @@ func decodeError(endpoint string, resp *http.Response, body []byte, clientReques
 				e.Date = in.Date
 			}
 		}
+		unwrapIntune(e)
 	} else {
 		e.Message = "unreadable error body: " + truncate(string(body), 200)
 	}
 	return e
+}
+
+// intuneMessage is what Intune puts, as a JSON string, in the message of
+// an UnknownError: the real message and, when throttling, RetryAfter.
+type intuneMessage struct {
+	Message              string `json:"Message"`
+	CustomAPIErrorPhrase string `json:"CustomApiErrorPhrase"`
+	RetryAfter           any    `json:"RetryAfter"`
+	ErrorSourceService   string `json:"ErrorSourceService"`
+}
+
+// unwrapIntune reads Intune's wrapped error: a retry time Intune gives only
+// inside the message still counts, and its own phrase names the error
+// better than "UnknownError".
+func unwrapIntune(e *Error) {
+	if e.Code != "UnknownError" {
+		return
+	}
+	var m intuneMessage
+	if json.Unmarshal([]byte(e.Message), &m) != nil {
+		return
+	}
+	if m.CustomAPIErrorPhrase != "" && len(m.CustomAPIErrorPhrase) <= 64 {
+		e.Code = "UnknownError/" + m.CustomAPIErrorPhrase
+	}
+	if e.RetryAfter == 0 {
+		switch v := m.RetryAfter.(type) {
+		case float64:
+			e.RetryAfter = time.Duration(v) * time.Second
+		case string:
+			e.RetryAfter = retryAfter(v)
+			// .NET TimeSpan text, as some Intune services write it.
+			if t, err := time.Parse("15:04:05", v); e.RetryAfter == 0 && err == nil {
+				e.RetryAfter = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second
+			}
+		}
+	}
 }
 
 func retryAfter(v string) time.Duration {
@@ -122,4 +165,12 @@ func IsRoutingRefusal(err error) bool {
 func IsNotFound(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}
+
+// IsInvalidToken reports Graph refusing the access token itself (401
+// InvalidAuthenticationToken) without a claims challenge: a refreshed token
+// may succeed. A challenge (insufficient_claims) needs a new sign-in.
+func IsInvalidToken(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Code == "InvalidAuthenticationToken" && !e.ClaimsChallenge
 }

@@ -43,7 +43,7 @@ func TestClientAgainstSimulator(t *testing.T) {
 
 	t.Run("a user's devices across pages", func(t *testing.T) {
 		kiosk, _ := sim.Tenant().UserByUPN(graphsim.DemoKioskUPN)
-		devices, err := c.UserDevices(ctx, tok, kiosk.ID)
+		devices, err := c.UserDevices(ctx, tok, kiosk.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

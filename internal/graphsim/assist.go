@@ -21,6 +21,7 @@ func (c *call) assist(d *ManagedDevice) *apiError {
 		return badRequest("The action 'requestRemoteAssistance' does not accept a request body.")
 	}
 	c.s.recordAction(c, c.route.action, d.ID)
+	c.s.openSession(d.ID)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -56,7 +57,11 @@ func assistRoute3(c *call) *apiError {
 	if err != nil {
 		return err
 	}
-	return c.assist(c.s.data.device(rs.DeviceID))
+	d, err := c.reachDevice(c.s.data.device(rs.DeviceID))
+	if err != nil {
+		return err
+	}
+	return c.assist(d)
 }
 
 // assistRoute4 acts on a device that has an app which was also detected on

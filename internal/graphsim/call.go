@@ -33,16 +33,19 @@ type call struct {
 	route                      *route
 	keys                       []string // decoded keys, in path order
 	query                      url.Values
+	fault                      string     // the injected fault that answered or held the request
+	writeSlot                  *writeSlot // held against the write limit
 }
 
 func (c *call) serve() {
-	if err := c.dispatch(); err != nil {
+	if err := c.dispatch(); err != nil && err != errNoAnswer {
 		c.writeError(err)
 	}
 }
 
 // dispatch checks in Graph's order: token, route, method, query options,
-// routing refusals, permission; then the handler looks up the data.
+// then the injected faults, routing refusals, permission; then the handler
+// looks up the data.
 func (c *call) dispatch() *apiError {
 	var err *apiError
 	if c.token, err = c.s.authenticate(c.r); err != nil {
@@ -54,7 +57,10 @@ func (c *call) dispatch() *apiError {
 	if err := c.parseQuery(); err != nil {
 		return err
 	}
-	if c.s.refuse[c.route.action] {
+	if err := c.admit(); err != nil {
+		return err
+	}
+	if c.s.faults.refused(c.route.action) {
 		return routingRefusal(c)
 	}
 	for _, p := range c.route.perms {

@@ -6,7 +6,8 @@ import (
 )
 
 // device resolves a managed-device key: Intune refuses a malformed GUID
-// before it looks, and answers 404 for one it does not have.
+// before it looks, and answers 404 for one it does not have; then the
+// device's injected fault, if any, applies.
 func (c *call) device(key string) (*ManagedDevice, *apiError) {
 	if !isGUID(key) {
 		return nil, badRequest("Invalid key value '%s' for managedDevices: the key must be a GUID.", key)
@@ -15,7 +16,7 @@ func (c *call) device(key string) (*ManagedDevice, *apiError) {
 	if d == nil {
 		return nil, c.intuneNotFound()
 	}
-	return d, nil
+	return c.reachDevice(d)
 }
 
 func listUserDevices(c *call) *apiError {

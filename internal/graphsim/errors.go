@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
-	"time"
 )
 
 // Graph's error codes come from two services: directory (`/users`) and
@@ -73,7 +73,7 @@ func (c *call) writeError(e *apiError) {
 	var body errorBody
 	body.Error.Code = e.code
 	body.Error.Message = e.message
-	body.Error.InnerError.Date = time.Now().UTC().Format("2006-01-02T15:04:05")
+	body.Error.InnerError.Date = c.s.now().UTC().Format("2006-01-02T15:04:05")
 	body.Error.InnerError.RequestID = c.requestID
 	body.Error.InnerError.ClientRequestID = c.clientRequestID
 	if e.status == http.StatusUnauthorized {
@@ -102,15 +102,17 @@ func directoryNotFound(key string) *apiError {
 // string, so a client that shows `message` verbatim shows what it would
 // show against Graph.
 func (c *call) intuneNotFound() *apiError {
-	return &apiError{http.StatusNotFound, codeNotFound, c.intuneMessage("An error has occurred")}
+	return &apiError{http.StatusNotFound, codeNotFound, c.intuneMessage("An error has occurred", 0)}
 }
 
 func (c *call) intuneForbidden(scopes ...string) *apiError {
 	text := "Application is not authorized to perform this operation. Application must have one of the following scopes: " + strings.Join(scopes, ", ")
-	return &apiError{http.StatusForbidden, codeForbidden, c.intuneMessage(text)}
+	return &apiError{http.StatusForbidden, codeForbidden, c.intuneMessage(text, 0)}
 }
 
-func (c *call) intuneMessage(text string) string {
+// intuneMessage is Intune's error document; RetryAfter is null unless
+// retryAfter (seconds) is positive.
+func (c *call) intuneMessage(text string, retryAfter int) string {
 	doc := struct {
 		Version              int     `json:"_version"`
 		Message              string  `json:"Message"`
@@ -123,6 +125,10 @@ func (c *call) intuneMessage(text string) string {
 		Message: fmt.Sprintf("%s - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: %s - Url: %s",
 			text, c.requestID, intuneURL(c)),
 		HTTPHeaders: "{}",
+	}
+	if retryAfter > 0 {
+		seconds := strconv.Itoa(retryAfter)
+		doc.RetryAfter = &seconds
 	}
 	b, _ := json.MarshalIndent(doc, "", "  ") // plain fields always marshal
 	return string(b)

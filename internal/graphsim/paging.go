@@ -52,7 +52,7 @@ func writePage[T any](c *call, v *view, what string, items []T, opts pageOptions
 		body.NextLink = c.nextLink(end)
 	}
 	for _, item := range items[offset:end] {
-		raw, err := v.render(item)
+		raw, err := v.render(c.s.present(item))
 		if err != nil {
 			return &apiError{http.StatusInternalServerError, "InternalServerError", err.Error()}
 		}

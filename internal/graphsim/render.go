@@ -136,7 +136,7 @@ func (c *call) contextURL(what string, v *view, entity bool) string {
 
 // writeEntity answers with one entity.
 func (c *call) writeEntity(v *view, what string, entity any) *apiError {
-	body, err := v.render(entity, "@odata.context", c.contextURL(what, v, true))
+	body, err := v.render(c.s.present(entity), "@odata.context", c.contextURL(what, v, true))
 	if err != nil {
 		return &apiError{http.StatusInternalServerError, "InternalServerError", err.Error()}
 	}

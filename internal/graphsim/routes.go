@@ -91,6 +91,10 @@ var routes = []route{
 	{betaOnly, http.MethodPost, extend(runDevice, "requestRemoteAssistance"), []permission{permDevicesWrite}, optsNone, 3, assistRoute3},
 	{betaOnly, http.MethodPost, extend(runApps, keySegment, "managedDevices", keySegment, "requestRemoteAssistance"), []permission{permDevicesWrite}, optsNone, 4, assistRoute4},
 
+	// The remote assistance connector that requestRemoteAssistance needs.
+	{v1AndBeta, http.MethodGet, []string{"deviceManagement", "remoteAssistancePartners"}, []permission{permServiceConfigRead}, optsCollection, 0, listPartners},
+	{v1AndBeta, http.MethodGet, []string{"deviceManagement", "remoteAssistancePartners", keySegment}, []permission{permServiceConfigRead}, optsEntity, 0, getPartner},
+
 	// Detected apps.
 	{betaOnly, http.MethodGet, []string{"deviceManagement", "detectedApps", keySegment}, []permission{permDevicesRead}, optsEntity, 0, getApp},
 	{betaOnly, http.MethodGet, []string{"deviceManagement", "detectedApps", keySegment, "managedDevices"}, []permission{permDevicesRead}, optsCollection, 0, listAppDevices},

@@ -36,7 +36,7 @@ func (c *call) runStateView() (*view, *apiError) {
 			return nil, badRequest("Could not find a property named '%s' on type '%s'.", e[0], runStateType.name)
 		}
 		v.expand = func(entity any) (string, any) {
-			return "managedDevice", c.s.data.device(entity.(*RunState).DeviceID)
+			return "managedDevice", c.s.present(c.s.data.device(entity.(*RunState).DeviceID))
 		}
 	}
 	return v, nil
@@ -95,7 +95,11 @@ func getRunDevice(c *call) *apiError {
 	if err != nil {
 		return err
 	}
-	return c.writeEntity(v, "deviceManagement/managedDevices", c.s.data.device(rs.DeviceID))
+	d, err := c.reachDevice(c.s.data.device(rs.DeviceID))
+	if err != nil {
+		return err
+	}
+	return c.writeEntity(v, "deviceManagement/managedDevices", d)
 }
 
 func listRunDeviceApps(c *call) *apiError {
@@ -107,7 +111,10 @@ func listRunDeviceApps(c *call) *apiError {
 	if err != nil {
 		return err
 	}
-	d := c.s.data.device(rs.DeviceID)
+	d, err := c.reachDevice(c.s.data.device(rs.DeviceID))
+	if err != nil {
+		return err
+	}
 	return writePage(c, v, "deviceManagement/managedDevices('"+d.ID+"')/detectedApps", c.s.data.appsOfDevices[d.ID], pageOptions{maxTop: maxTopIntune})
 }
 

@@ -29,6 +29,14 @@ type Config struct {
 	PageSize     int          // page size of collections; 100 when zero, smaller than Graph's so paging is exercised
 	RefuseRoutes []int        // requestRemoteAssistance routes (1, 3, 4) to refuse with Graph's routing error
 	HTTPClient   *http.Client // fetches discovery and JWKS; one with a 10 s timeout when nil
+
+	// Faults are injected from the start; the Set… methods change them later.
+	Faults Faults
+	// Now is the clock of throttling windows, Retry-After and assistance
+	// sessions, so a test can move time instead of sleeping; time.Now when
+	// nil. It must be safe for concurrent use. Latency and device delays
+	// are real time whatever the clock.
+	Now func() time.Time
 }
 
 // Server is a running simulator's state. It is safe for concurrent use.
@@ -37,22 +45,30 @@ type Server struct {
 	audience string
 	issuer   string
 	pageSize int
-	refuse   map[int]bool
 	keys     *keySource
 	data     *index
+	now      func() time.Time
+	faults   *faultState
+	partner  time.Time // the TeamViewer partner's last connection
 
 	mu       sync.Mutex
 	requests []Request
 	actions  []Action
+	sessions map[string]session // by lower-case device id
 }
 
 // Request is one request the simulator received.
 type Request struct {
 	Method, Path, RawQuery            string // Path is the escaped path as received
 	ConsistencyLevel, ClientRequestID string // the request's headers, as sent
-	Status                            int
+	Status                            int    // 0 when the client gave up before an answer
 	TokenID, TokenOID                 string // jti and oid of a verified bearer token; "" if none or invalid
 	Time                              time.Time
+	// Fault names the injected fault that answered or held the request:
+	// latency, early-retry, throttle, fail-rate, write-limit, or device-
+	// followed by the device fault (device-forbidden, device-hang, …).
+	// It is "" when the simulator answered as Graph would.
+	Fault string
 }
 
 // Action is one requestRemoteAssistance that the simulator executed, that
@@ -88,12 +104,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	refuse := map[int]bool{}
-	for _, r := range cfg.RefuseRoutes {
-		if r != 1 && r != 3 && r != 4 {
-			return nil, fmt.Errorf("graphsim: route %d cannot be refused; Graph refuses routes 1, 3 and 4 only", r)
-		}
-		refuse[r] = true
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	refuse, err := refuseSet(cfg.RefuseRoutes)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Faults.validate(); err != nil {
+		return nil, err
 	}
 	data, err := newIndex(cfg.Tenant)
 	if err != nil {
@@ -104,10 +123,24 @@ func New(cfg Config) (*Server, error) {
 		audience: cfg.Audience,
 		issuer:   cfg.Issuer,
 		pageSize: cfg.PageSize,
-		refuse:   refuse,
 		keys:     &keySource{issuer: cfg.Issuer, client: cfg.HTTPClient},
 		data:     data,
+		now:      cfg.Now,
+		faults:   newFaultState(cfg.Faults, refuse, cfg.Now),
+		partner:  cfg.Now().Add(-time.Hour).UTC().Truncate(time.Second),
+		sessions: map[string]session{},
 	}, nil
+}
+
+func refuseSet(routes []int) (map[int]bool, error) {
+	refuse := map[int]bool{}
+	for _, r := range routes {
+		if r != 1 && r != 3 && r != 4 {
+			return nil, fmt.Errorf("graphsim: route %d cannot be refused; Graph refuses routes 1, 3 and 4 only", r)
+		}
+		refuse[r] = true
+	}
+	return refuse, nil
 }
 
 // Handler serves the Graph API at the root: /v1.0/… and /beta/….
@@ -136,7 +169,7 @@ func (s *Server) recordAction(c *call, route int, deviceID string) {
 	s.actions = append(s.actions, Action{
 		Route: route, DeviceID: deviceID,
 		TokenID: c.token.id, TokenOID: c.token.oid,
-		Time: time.Now(),
+		Time: s.now(),
 	})
 }
 
@@ -168,7 +201,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sw.Header().Set("request-id", c.requestID)
 	sw.Header().Set("client-request-id", c.clientRequestID)
-	c.serve()
+	if isWrite(r.Method) {
+		s.faults.noteWrite()
+	}
+	if s.faults.delay(r.Context()) {
+		c.serve()
+	} else {
+		c.fault = faultLatency
+	}
+	if c.writeSlot != nil && (sw.status < 200 || sw.status > 299) {
+		s.faults.release(c.writeSlot)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,6 +221,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ClientRequestID:  r.Header.Get("client-request-id"),
 		Status:           sw.status,
 		TokenID:          c.token.id, TokenOID: c.token.oid,
-		Time: time.Now(),
+		Time: s.now(), Fault: c.fault,
 	})
 }

@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -23,6 +24,7 @@ const clockLeeway = time.Minute
 // token is what a verified bearer token grants.
 type token struct {
 	id, oid string
+	app     string // the client application; Intune's write limit is per app
 	scopes  []string
 }
 
@@ -34,6 +36,8 @@ type accessClaims struct {
 	jwt.Claims
 	Scope string `json:"scp"`
 	OID   string `json:"oid"`
+	AppID string `json:"appid"` // v1.0 access tokens
+	AZP   string `json:"azp"`   // v2.0 access tokens
 }
 
 func invalidToken(message string) *apiError {
@@ -76,7 +80,7 @@ func (s *Server) authenticate(r *http.Request) (token, *apiError) {
 	if len(scopes) == 0 {
 		return token{}, invalidToken("Access token validation failure.")
 	}
-	return token{id: claims.ID, oid: claims.OID, scopes: scopes}, nil
+	return token{id: claims.ID, oid: claims.OID, app: cmp.Or(claims.AppID, claims.AZP), scopes: scopes}, nil
 }
 
 // keySource finds the issuer's signing keys. Discovery happens on first use
