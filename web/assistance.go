@@ -46,6 +46,7 @@ type renewableTokens interface {
 }
 
 type assistanceHandler struct {
+	metrics  *Metrics
 	graph    assister
 	runs     runReader
 	tokens   renewableTokens
@@ -139,6 +140,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
 		if _, err := h.trail.Refuse(ctx, attempt, audit.ReasonRateLimit); err != nil {
 			noteError(c, err)
 		}
+		h.metrics.RecordAttempt(attempt.Route, string(audit.Refused))
 		return tooMany(c, wait, "assistance requests from you in the last minute")
 	}
 	token, err := h.tokens.GraphToken(ctx)
@@ -149,6 +151,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
 	var dup *audit.DuplicateError
 	switch {
 	case errors.As(err, &dup):
+		h.metrics.RecordAttempt(attempt.Route, string(audit.Refused))
 		return render(c, http.StatusConflict, components.Duplicate(duplicateProps(dup.Earlier, c.Request().URL.RequestURI(), attempt.DeviceName, h.now())))
 	case err != nil:
 		noteError(c, err)
@@ -170,7 +173,7 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		// action did not run. One refresh, one resend.
 		noteError(c, err)
 		if token, err = h.tokens.RenewGraphToken(ctx, token); err != nil {
-			h.complete(c, attempt.ID, audit.Completion{Outcome: audit.Failed, GraphStatus: http.StatusUnauthorized, Duration: time.Since(started)})
+			h.complete(c, attempt, audit.Completion{Outcome: audit.Failed, GraphStatus: http.StatusUnauthorized, Duration: time.Since(started)})
 			return err
 		}
 		resp, err = h.graph.RequestRemoteAssistance(ctx, token, route)
@@ -219,7 +222,7 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		completion.Outcome = audit.Unknown
 	default:
 		completion.Outcome = audit.Unknown
-		h.complete(c, attempt.ID, completion)
+		h.complete(c, attempt, completion)
 		return err
 	}
 	if err != nil {
@@ -227,18 +230,19 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 	}
 	completion.GraphStatus, completion.GraphErrorCode = p.Status, p.Code
 	completion.GraphRequestID, completion.ClientRequestID = p.RequestID, p.ClientRequestID
-	h.complete(c, attempt.ID, completion)
+	h.complete(c, attempt, completion)
 	return render(c, status, components.Outcome(p))
 }
 
 // complete writes the outcome. It must not be lost to the technician's
 // browser going away, so it does not use the request's context.
-func (h *assistanceHandler) complete(c echo.Context, id string, done audit.Completion) {
+func (h *assistanceHandler) complete(c echo.Context, attempt audit.Attempt, done audit.Completion) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
 	defer cancel()
-	if err := h.trail.Complete(ctx, id, done); err != nil {
+	if err := h.trail.Complete(ctx, attempt.ID, done); err != nil {
 		noteError(c, err)
 	}
+	h.metrics.RecordAttempt(attempt.Route, string(done.Outcome))
 }
 
 // newAttempt describes the request for the audit trail.

@@ -209,6 +209,7 @@ func TestReadyzAndMetricsOnTheStack(t *testing.T) {
 	}
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	get(t, c, s.portal.URL+"/users/"+adele.ID)
+	s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[0].ID+"/assistance")
 	// The request is recorded after its response is written: allow the
 	// scrape to overtake it once or twice.
 	want := `assistdesk_http_request_duration_seconds_count{method="GET",route="/users/:user",status="200"} 1`
@@ -219,7 +220,8 @@ func TestReadyzAndMetricsOnTheStack(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for _, want := range []string{want, "assistdesk_sessions_active 1"} {
+	for _, want := range []string{want, "assistdesk_sessions_active 1",
+		`assistdesk_assistance_attempts_total{outcome="succeeded",route="2"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -55,6 +55,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL}
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
+		metrics:  d.Metrics,
 		graph:    d.Graph,
 		runs:     d.Graph,
 		tokens:   d.Auth,

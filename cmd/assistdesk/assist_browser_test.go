@@ -93,6 +93,13 @@ func TestBrowserRequestAssistance(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=filter-ticket]")),
 		chromedp.SendKeys(chromedp.CSS("[data-testid=filter-ticket]"), "INC-42"),
 		chromedp.Click(chromedp.CSS("[data-testid=apply-filter]")),
+	))
+	// The unfiltered trail is on screen before the filter applies: wait for
+	// the filtered page itself.
+	if _, err := chromedp.Run(auditor, chromedp.Poll[bool](`location.search.includes("ticket=INC-42")`)); err != nil {
+		t.Fatal(err)
+	}
+	must(t, chromedp.Do(auditor,
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=attempt]")),
 	))
 	rows, err := chromedp.Run(auditor, chromedp.Evaluate[[]string](

@@ -118,3 +118,33 @@ func (c *Client) devicesWhere(ctx context.Context, token, property, value string
 		query:    [][2]string{{"$filter", property + " eq " + literal}, {"$select", deviceSelect}, {"$top", "25"}},
 	}, 25)
 }
+
+// ActionResult is one remote action Intune tracks on a device.
+type ActionResult struct {
+	ActionName          string    `json:"actionName"`
+	ActionState         string    `json:"actionState"`
+	StartDateTime       time.Time `json:"startDateTime"`
+	LastUpdatedDateTime time.Time `json:"lastUpdatedDateTime"`
+}
+
+// AssistanceState is what follows a remote-assistance request on a device.
+type AssistanceState struct {
+	SessionURL    string         `json:"remoteAssistanceSessionUrl"`
+	SessionError  string         `json:"remoteAssistanceSessionErrorDetails"`
+	ActionResults []ActionResult `json:"deviceActionResults"`
+}
+
+// DeviceAssistance reads the remote-assistance fields of a device.
+func (c *Client) DeviceAssistance(ctx context.Context, token, deviceID string) (AssistanceState, error) {
+	if !IsGUID(deviceID) {
+		return AssistanceState{}, ErrInvalidID
+	}
+	var st AssistanceState
+	err := c.getJSON(ctx, token, request{
+		method:   "GET",
+		endpoint: "GET /deviceManagement/managedDevices/{id}?$select=remoteAssistance",
+		path:     "/beta/deviceManagement/managedDevices/" + url.PathEscape(deviceID),
+		query:    [][2]string{{"$select", "id,remoteAssistanceSessionUrl,remoteAssistanceSessionErrorDetails,deviceActionResults"}},
+	}, &st)
+	return st, err
+}
