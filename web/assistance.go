@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -205,6 +206,7 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		p.Next = "Intune queued the request. The device's user gets a Company Portal notification to accept the session; " +
 			"once they do, TeamViewer connects you. Nothing appears on Windows devices enrolled without a user."
 		completion.Outcome = audit.Succeeded
+		p.WatchURL = "/assistance/" + url.PathEscape(attempt.ID)
 	case errors.As(err, &ge):
 		status = http.StatusBadGateway
 		p.Status, p.Code = ge.Status, ge.Code

@@ -356,3 +356,34 @@ func TestAClaimsChallengeIsNotRetriedWithARefreshedToken(t *testing.T) {
 		t.Fatalf("Graph got %d POSTs for a claims challenge, want 1 (a refreshed token cannot satisfy it)", posts)
 	}
 }
+
+func TestAfterThe204TheOutcomeWatchesTheDevice(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	s.sim.SetSessionDelay(0)
+	ok, broken := s.sim.Tenant().Devices[10], s.sim.Tenant().Devices[11]
+	s.sim.SetDeviceFault(broken.ID, graphsim.SessionError)
+
+	watchOf := func(device string) *goqSel {
+		doc := document(t, s.htmxPost(t, c, "/devices/"+device+"/assistance"))
+		watch := doc.Find("[data-testid=watch]")
+		if watch.AttrOr("hx-get", "") == "" || !strings.Contains(watch.AttrOr("hx-trigger", ""), "delay") {
+			t.Fatalf("the 204 outcome does not keep watching: %s", doc.Text())
+		}
+		return document(t, get(t, c, s.portal.URL+watch.AttrOr("hx-get", ""), "HX-Request", "true")).Find("[data-testid=watch]")
+	}
+	if link := watchOf(ok.ID).Find("[data-testid=session-link]"); !strings.HasPrefix(link.AttrOr("href", ""), "https://") {
+		t.Fatalf("no session link once Graph has one: %q", link.AttrOr("href", ""))
+	}
+	failed := watchOf(broken.ID)
+	if failed.Find("[data-testid=session-error]").Text() == "" || failed.AttrOr("hx-get", "") != "" {
+		t.Fatalf("a session error is not shown as final: %s", failed.Text())
+	}
+
+	lee := browser(t)
+	s.signIn(t, lee, "/", "lee")
+	id := s.attempts(t)[0].ID
+	if resp := get(t, lee, s.portal.URL+"/assistance/"+id, "HX-Request", "true"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another technician's attempt: status %d, want 404", resp.StatusCode)
+	}
+}

@@ -66,6 +66,8 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
 	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
+	watch := &watchHandler{trail: d.Audit, graph: d.Graph, tokens: d.Auth, now: time.Now}
+	e.GET("/assistance/:attemptId", watch.status, technician)
 	scripts := &scriptsHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
 	e.GET("/scripts", scripts.list, technician)
 	e.GET("/scripts/:scriptId", scripts.script, technician)
