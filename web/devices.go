@@ -25,6 +25,7 @@ type devicesHandler struct {
 	now    func() time.Time
 	// publicURL makes the absolute links pasted into tickets.
 	publicURL *url.URL
+	connector *connectorStates
 }
 
 // page shows one managed device; it is also where device deep links land.
@@ -53,6 +54,8 @@ func (h *devicesHandler) page(c echo.Context) error {
 	)
 	wg.Go(func() { d, err = h.graph.Device(ctx, token, id) })
 	wg.Go(func() { users, usersErr = h.graph.DeviceUsers(ctx, token, id) })
+	var connector string
+	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
 	if graph.IsNotFound(err) {
 		noteError(c, err)
@@ -63,11 +66,12 @@ func (h *devicesHandler) page(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, "read this device"))
 	}
 	m := pages.DevicePage{
-		Page:       pageFor(c, d.DeviceName),
-		Ticket:     ticket,
-		SearchURL:  withTicket("/", ticket),
-		Device:     deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
-		TicketLink: ticketLink(h.publicURL, devicePath(d.ID), ticket),
+		Page:             pageFor(c, d.DeviceName),
+		Ticket:           ticket,
+		SearchURL:        withTicket("/", ticket),
+		Device:           deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
+		TicketLink:       ticketLink(h.publicURL, devicePath(d.ID), ticket),
+		ConnectorWarning: connectorWarning(connector),
 	}
 	if graph.IsGUID(d.UserID) {
 		m.UserURL = withTicket(userPath(d.UserID), ticket)

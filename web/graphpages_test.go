@@ -387,3 +387,35 @@ func TestAfterThe204TheOutcomeWatchesTheDevice(t *testing.T) {
 		t.Fatalf("another technician's attempt: status %d, want 404", resp.StatusCode)
 	}
 }
+
+func TestConnectorStateAndUnsupportedDevicesAreFlaggedBeforeARequest(t *testing.T) {
+	s := newStack(t)
+	if err := s.sim.SetPartnerStatus("notOnboarded"); err != nil {
+		t.Fatal(err)
+	}
+	c := s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	doc := document(t, get(t, c, s.portal.URL+"/users/"+adele.ID))
+	if !strings.Contains(doc.Find("[data-testid=connector-warning]").Text(), "not onboarded") {
+		t.Fatal("the user page does not warn that the TeamViewer connector is not onboarded")
+	}
+	calls := len(s.graphCalls("GET", "/beta/deviceManagement/remoteAssistancePartners"))
+	get(t, c, s.portal.URL+"/users/"+adele.ID)
+	if again := len(s.graphCalls("GET", "/beta/deviceManagement/remoteAssistancePartners")); again != calls {
+		t.Errorf("the connector was read again on the next page (%d calls)", again)
+	}
+
+	var corporate graphsim.ManagedDevice
+	for _, d := range s.sim.Tenant().Devices {
+		if d.DeviceEnrollmentType == "androidEnterpriseFullyManaged" || d.DeviceEnrollmentType == "androidEnterpriseCorporateWorkProfile" {
+			corporate = d
+			break
+		}
+	}
+	if corporate.ID == "" {
+		t.Fatal("the demo tenant has no Android Enterprise corporate-owned device")
+	}
+	if note := document(t, get(t, c, s.portal.URL+"/devices/"+corporate.ID)).Find("[data-testid=unsupported]").Text(); !strings.Contains(note, "not supported") {
+		t.Fatalf("an Android Enterprise corporate-owned device is not flagged: %q", note)
+	}
+}

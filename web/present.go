@@ -24,6 +24,7 @@ func deviceProps(d graph.ManagedDevice, now time.Time, assistURL string) compone
 		Ownership:       ownership(d.ManagedDeviceOwnerType),
 		EnrolledBy:      firstOf(d.UserDisplayName, d.UserPrincipalName),
 		AssistURL:       assistURL,
+		Unsupported:     unsupportedEnrollment(d.DeviceEnrollmentType),
 	}
 	if d.LastSyncDateTime.IsZero() {
 		p.LastSyncAgo, p.LastSyncExact = "never", "no sync recorded"

@@ -50,9 +50,10 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	search := &searchHandler{graph: d.Graph, tokens: d.Auth, recent: d.Audit}
 	e.GET("/", search.page, technician)
 	e.GET("/search", search.results, technician)
-	users := &usersHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL}
+	connector := newConnectorStates(d.Graph, time.Now)
+	users := &usersHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL, connector: connector}
 	e.GET("/users/:user", users.page, technician)
-	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL}
+	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL, connector: connector}
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
 		metrics:  d.Metrics,

@@ -25,6 +25,7 @@ type usersHandler struct {
 	now    func() time.Time
 	// publicURL makes the absolute links pasted into tickets.
 	publicURL *url.URL
+	connector *connectorStates
 }
 
 // page shows a user (object id or UPN) and their managed devices. The
@@ -59,6 +60,8 @@ func (h *usersHandler) page(c echo.Context) error {
 	)
 	wg.Go(func() { user, userErr = h.graph.User(ctx, token, ref) })
 	wg.Go(func() { devices, devicesErr = h.graph.UserDevices(ctx, token, ref, show+1) })
+	var connector string
+	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
 
 	if graph.IsNotFound(userErr) {
@@ -70,13 +73,14 @@ func (h *usersHandler) page(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(userErr, "read this user"))
 	}
 	m := pages.UserPage{
-		Page:       pageFor(c, user.DisplayName),
-		Ticket:     ticket,
-		SearchURL:  withTicket("/", ticket),
-		Name:       orDash(user.DisplayName),
-		TicketLink: ticketLink(h.publicURL, userPath(user.ID), ticket),
-		UPN:        user.UserPrincipalName,
-		Mail:       user.Mail,
+		Page:             pageFor(c, user.DisplayName),
+		Ticket:           ticket,
+		SearchURL:        withTicket("/", ticket),
+		Name:             orDash(user.DisplayName),
+		TicketLink:       ticketLink(h.publicURL, userPath(user.ID), ticket),
+		ConnectorWarning: connectorWarning(connector),
+		UPN:              user.UserPrincipalName,
+		Mail:             user.Mail,
 	}
 	if devicesErr != nil {
 		noteError(c, devicesErr)

@@ -18,6 +18,8 @@ var GraphScopes = []string{
 	"https://graph.microsoft.com/User.ReadBasic.All",
 	"https://graph.microsoft.com/DeviceManagementManagedDevices.ReadWrite.All",
 	"https://graph.microsoft.com/DeviceManagementConfiguration.Read.All",
+	// Optional: lets the portal show the TeamViewer connector's state.
+	"https://graph.microsoft.com/DeviceManagementServiceConfig.Read.All",
 }
 
 // DefaultScopes is the scope list used when ASSISTDESK_OIDC_SCOPES is unset.
