@@ -25,6 +25,10 @@ func (brokenTrail) Refuse(context.Context, audit.Attempt, string) (audit.Attempt
 	return audit.Attempt{}, nil
 }
 func (brokenTrail) Complete(context.Context, string, audit.Completion) error { return nil }
+func (brokenTrail) SetProgress(context.Context, string, string, time.Time) error {
+	return nil
+}
+func (brokenTrail) ClearProgress(context.Context, string) error { return nil }
 
 type countingGraph struct{ calls int }
 

@@ -181,3 +181,12 @@ func TestSearchPageShowsTheTechniciansOwnRecentRequests(t *testing.T) {
 		t.Fatalf("Lee sees %d of Harper's requests", n)
 	}
 }
+
+func (s *stack) attemptsAll(t *testing.T) []audit.Attempt {
+	t.Helper()
+	rows, err := allAttempts(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}

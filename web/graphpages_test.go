@@ -239,7 +239,6 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 		{403, "Forbidden", "", "Intune role"},
 		{404, "ResourceNotFound", "", "scope tags"},
 		{400, "BadRequest", "", "malformed"},
-		{429, "TooManyRequests", "9", "Wait 9s"},
 		{500, "InternalServerError", "", "failed to answer"},
 		{502, "BadGateway", "", "Outcome unknown"},
 		{503, "ServiceUnavailable", "30", "Try again in 30s"},

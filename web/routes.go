@@ -56,18 +56,22 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL, connector: connector}
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
-		metrics:  d.Metrics,
-		graph:    d.Graph,
-		runs:     d.Graph,
-		tokens:   d.Auth,
-		trail:    d.Audit,
-		now:      time.Now,
-		limit:    ratelimit.New(d.AssistRateLimit, time.Now),
-		clientIP: ipOf,
+		logger:       d.Logger,
+		budget:       d.Budget,
+		maxWait:      d.MaxWait,
+		graphTimeout: d.GraphTimeout,
+		metrics:      d.Metrics,
+		graph:        d.Graph,
+		runs:         d.Graph,
+		tokens:       d.Auth,
+		trail:        d.Audit,
+		now:          time.Now,
+		limit:        ratelimit.New(d.AssistRateLimit, time.Now),
+		clientIP:     ipOf,
 	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
 	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
-	watch := &watchHandler{trail: d.Audit, graph: d.Graph, tokens: d.Auth, now: time.Now}
+	watch := &watchHandler{trail: d.Audit, graph: d.Graph, tokens: d.Auth, now: time.Now, waiting: assist.waiting}
 	e.GET("/assistance/:attemptId", watch.status, technician)
 	scripts := &scriptsHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
 	e.GET("/scripts", scripts.list, technician)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/writebudget"
 )
 
 // Deps is everything the HTTP layer needs, built by main.
@@ -26,7 +28,12 @@ type Deps struct {
 	IssuerURL string
 	Graph     *graph.Client
 	Audit     *audit.Trail
-	Logger    *slog.Logger
+	// Budget shares Intune's write limit between instances; MaxWait bounds
+	// how long an assistance request waits for it or for Graph's 429s, and
+	// GraphTimeout how long one Graph call may take.
+	Budget                *writebudget.Budget
+	MaxWait, GraphTimeout time.Duration
+	Logger                *slog.Logger
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	// AssistRateLimit is assistance requests per technician per minute;

@@ -27,6 +27,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/graphsim"
 	"github.com/assistdesk/assistdesk/internal/signintest"
 	"github.com/assistdesk/assistdesk/internal/store"
+	"github.com/assistdesk/assistdesk/internal/writebudget"
 	"github.com/assistdesk/assistdesk/web"
 )
 
@@ -121,6 +122,9 @@ type stackOptions struct {
 	refuseRoutes    []int
 	databaseURL     string // "" is a new SQLite file
 	assistRateLimit int    // 0 is the default 30
+	writeBudget     int    // 0 is Intune's 200
+	budgetWindow    time.Duration
+	maxWait         time.Duration // 0 is the default 60 s
 }
 
 func newStackWith(t *testing.T, o stackOptions) *stack {
@@ -130,6 +134,15 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	}
 	if o.assistRateLimit == 0 {
 		o.assistRateLimit = 30
+	}
+	if o.writeBudget == 0 {
+		o.writeBudget = 200
+	}
+	if o.budgetWindow == 0 {
+		o.budgetWindow = writebudget.Window
+	}
+	if o.maxWait == 0 {
+		o.maxWait = time.Minute
 	}
 	s := &stack{clientID: "portal-test", options: o}
 
@@ -326,13 +339,16 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
 	public, _ := url.Parse(s.publicURL)
 	handler := web.New(web.Deps{
-		Auth:      auth.NewService(rp, sessions, vault, policy),
-		Sessions:  sessions,
-		PublicURL: public,
-		IssuerURL: s.issuer,
-		Graph:     s.graphClient,
-		Audit:     trail,
-		Logger:    slog.New(slog.NewJSONHandler(&s.logs, nil)),
+		Auth:         auth.NewService(rp, sessions, vault, policy),
+		Sessions:     sessions,
+		PublicURL:    public,
+		IssuerURL:    s.issuer,
+		Graph:        s.graphClient,
+		Audit:        trail,
+		Budget:       writebudget.New(db, s.options.writeBudget, s.options.budgetWindow, time.Now),
+		MaxWait:      s.options.maxWait,
+		GraphTimeout: 5 * time.Second,
+		Logger:       slog.New(slog.NewJSONHandler(&s.logs, nil)),
 
 		AssistRateLimit: s.options.assistRateLimit,
 		SignInRateLimit: 30,

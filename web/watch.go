@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -18,9 +19,11 @@ import (
 // for the session TeamViewer opens, or the reason it could not.
 const watchFor = 2 * time.Minute
 
-// attemptReader reads one attempt, from whichever instance wrote it.
+// attemptReader reads one attempt and its progress, from whichever
+// instance wrote them.
 type attemptReader interface {
 	Get(ctx context.Context, id string) (audit.Attempt, error)
+	ProgressOf(ctx context.Context, id string) (audit.Progress, int, bool, error)
 }
 
 // assistanceReader reads what followed a request on the device.
@@ -29,10 +32,11 @@ type assistanceReader interface {
 }
 
 type watchHandler struct {
-	trail  attemptReader
-	graph  assistanceReader
-	tokens graphTokens
-	now    func() time.Time
+	trail   attemptReader
+	graph   assistanceReader
+	tokens  graphTokens
+	now     func() time.Time
+	waiting func(id, state string, wait time.Duration, position int) components.WatchProps
 }
 
 // status is GET /assistance/{attemptId}: the live state of one attempt, a
@@ -58,13 +62,26 @@ func (h *watchHandler) status(c echo.Context) error {
 	p := components.WatchProps{AttemptID: a.ID, URL: "/assistance/" + url.PathEscape(a.ID)}
 	switch a.Outcome {
 	case audit.Pending:
+		progress, position, waiting, err := h.trail.ProgressOf(ctx, a.ID)
+		if err != nil {
+			return err
+		}
 		p.State, p.Polling = "Waiting for Microsoft Graph to answer…", true
+		if waiting {
+			p = h.waiting(a.ID, progress.State, progress.RetryAt.Sub(h.now()), position)
+		}
 	case audit.Succeeded:
+		// A status that was polling while the attempt waited turns into the
+		// outcome, and the outcome goes on watching the device.
+		if c.QueryParam("follow") == "" {
+			return render(c, http.StatusOK, components.Outcome(outcomeOf(a)))
+		}
+		p.URL += "?follow=1"
 		if err := h.follow(c, a, &p); err != nil {
 			return err
 		}
 	default:
-		p.State = "This request " + outcomeLabel(a) + "."
+		return render(c, http.StatusOK, components.Outcome(outcomeOf(a)))
 	}
 	return render(c, http.StatusOK, components.Watch(p))
 }
@@ -105,4 +122,35 @@ func (h *watchHandler) follow(c echo.Context, a audit.Attempt, p *components.Wat
 func isHTTPS(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// outcomeOf is the outcome of a final attempt as the trail recorded it.
+func outcomeOf(a audit.Attempt) components.OutcomeProps {
+	p := components.OutcomeProps{
+		Success:         a.Outcome == audit.Succeeded,
+		Status:          a.GraphStatus,
+		Code:            a.GraphErrorCode,
+		RequestID:       a.GraphRequestID,
+		ClientRequestID: a.ClientRequestID,
+		At:              a.CompletedAt.UTC().Format("15:04:05 UTC"),
+		Route:           a.Route,
+		AttemptID:       a.ID,
+	}
+	if a.FallbackRoute != 0 {
+		p.Route = a.FallbackRoute
+		p.Fallback = fmt.Sprintf("Graph refused route %d as a route, so the request was sent on route 2.", a.Route)
+	}
+	switch {
+	case p.Success:
+		p.Next = "Intune queued the request. The device's user gets a Company Portal notification to accept the session."
+		p.WatchURL = "/assistance/" + url.PathEscape(a.ID) + "?follow=1"
+	case a.Outcome == audit.Refused:
+		p.Code = "WriteBudget"
+		p.Sentence = "The portal's share of Intune's write limit stayed used up for too long. Nothing was sent to Intune. Try again in a minute."
+	case a.Outcome == audit.Unknown:
+		p.Sentence = outcomeUnknown
+	default:
+		p.Sentence = explain(&graph.Error{Status: a.GraphStatus, Code: a.GraphErrorCode})
+	}
+	return p
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/store"
+	"github.com/assistdesk/assistdesk/internal/writebudget"
 	"github.com/assistdesk/assistdesk/web"
 )
 
@@ -89,13 +90,16 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		}
 	})
 	handler := web.New(web.Deps{
-		Auth:      auth.NewService(rp, sessions, vault, policy),
-		Sessions:  sessions,
-		PublicURL: cfg.PublicURL,
-		IssuerURL: cfg.OIDCIssuer,
-		Graph:     graphClient,
-		Audit:     trail,
-		Logger:    logger,
+		Auth:         auth.NewService(rp, sessions, vault, policy),
+		Sessions:     sessions,
+		PublicURL:    cfg.PublicURL,
+		IssuerURL:    cfg.OIDCIssuer,
+		Graph:        graphClient,
+		Audit:        trail,
+		Budget:       writebudget.New(db, cfg.WriteBudget, writebudget.Window, time.Now),
+		MaxWait:      cfg.MaxWait,
+		GraphTimeout: graphTimeout,
+		Logger:       logger,
 
 		TrustedProxies:  cfg.TrustedProxies,
 		AssistRateLimit: cfg.AssistRateLimit,

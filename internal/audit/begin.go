@@ -101,7 +101,8 @@ func (t *Trail) stamp(a Attempt) Attempt {
 
 // Completion is what became of a pending attempt.
 type Completion struct {
-	Outcome         Outcome // Succeeded, Failed or Unknown
+	Outcome         Outcome // Succeeded, Failed, Unknown, or Refused with RefusedReason
+	RefusedReason   string  // ReasonWriteBudget: waited its turn for MAX_WAIT and gave up
 	FallbackRoute   int
 	GraphStatus     int
 	GraphErrorCode  string
@@ -114,16 +115,18 @@ type Completion struct {
 // changes, so a recorded outcome is never rewritten: completing an attempt
 // that is final (MarkStale may have got there first) returns ErrNotPending.
 func (t *Trail) Complete(ctx context.Context, id string, c Completion) error {
-	switch c.Outcome {
-	case Succeeded, Failed, Unknown:
+	switch {
+	case c.Outcome == Succeeded, c.Outcome == Failed, c.Outcome == Unknown:
+		c.RefusedReason = ""
+	case c.Outcome == Refused && c.RefusedReason == ReasonWriteBudget:
 	default:
 		return fmt.Errorf("audit: complete %s: %q is not a final outcome", id, c.Outcome)
 	}
-	res, err := t.db.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, completed_at = ?,
+	res, err := t.db.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, refused_reason = ?, completed_at = ?,
 		fallback_route = ?, graph_status = ?, graph_error_code = ?, graph_request_id = ?,
 		client_request_id = COALESCE(NULLIF(?, ''), client_request_id), duration_ms = ?
 		WHERE id = ? AND outcome = 'pending'`),
-		string(c.Outcome), toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, c.GraphErrorCode,
+		string(c.Outcome), c.RefusedReason, toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, c.GraphErrorCode,
 		c.GraphRequestID, c.ClientRequestID, c.Duration.Milliseconds(), id)
 	if err != nil {
 		return fmt.Errorf("audit: complete %s: %w", id, err)

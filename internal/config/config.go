@@ -44,6 +44,7 @@ type Config struct {
 	InstanceName       string
 	AuditRetention     time.Duration
 	MaxWait            time.Duration
+	WriteBudget        int // Graph writes per 20 s, shared by all instances
 	AllowedGroups      []string
 	AllowedRoles       []string
 	AllowAnyUser       bool
@@ -86,6 +87,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		InstanceName:       r.str("ASSISTDESK_INSTANCE_NAME", hostname()),
 		AuditRetention:     r.days("ASSISTDESK_AUDIT_RETENTION", 400*24*time.Hour),
 		MaxWait:            r.duration("ASSISTDESK_MAX_WAIT", 60*time.Second),
+		WriteBudget:        r.positive("ASSISTDESK_WRITE_BUDGET", 200),
 		AllowedGroups:      r.list("ASSISTDESK_ALLOWED_GROUPS"),
 		AllowedRoles:       r.list("ASSISTDESK_ALLOWED_ROLES"),
 		AllowAnyUser:       r.boolean("ASSISTDESK_ALLOW_ANY_USER"),

@@ -34,6 +34,7 @@ var Variables = []Variable{
 	{"ASSISTDESK_ASSIST_RATE_LIMIT", "assistance requests per technician per minute", "30"},
 	{"ASSISTDESK_SIGNIN_RATE_LIMIT", "sign-in starts per client IP per minute", "30"},
 	{"ASSISTDESK_INSTANCE_NAME", "this instance's name in logs and the audit trail", "host name"},
+	{"ASSISTDESK_WRITE_BUDGET", "Graph writes allowed per 20 s, shared by all instances (Intune allows an app 200)", "200"},
 	{"ASSISTDESK_MAX_WAIT", "longest an assistance request waits for its outcome (at most 2m)", "60s"},
 	{"ASSISTDESK_AUDIT_RETENTION", "how long audit rows are kept (e.g. 400d)", "400d"},
 	{"ASSISTDESK_SHUTDOWN_GRACE", "time in-flight requests get on SIGTERM", "10s"},

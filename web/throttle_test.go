@@ -1,0 +1,181 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assistdesk/assistdesk/internal/audit"
+)
+
+// pollOutcome follows an attempt's status fragment as htmx would, on the
+// given portal, until it turns into an outcome.
+func pollOutcome(t *testing.T, c *http.Client, portal, statusURL string) *goqSel {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		doc := document(t, get(t, c, portal+statusURL, "HX-Request", "true"))
+		if out := doc.Find("[data-testid=outcome-ok], [data-testid=outcome-error]"); out.Length() > 0 {
+			return out
+		}
+		if next := doc.Find("[data-testid=watch]").AttrOr("hx-get", ""); next != "" {
+			statusURL = next
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s never became final", statusURL)
+	return nil
+}
+
+func TestA429IsRetriedAfterRetryAfterAndPolledFromAnyInstance(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	b, _ := s.secondInstance(t, "b")
+	if err := s.sim.ThrottleMethod(http.MethodPost, 1, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	device := s.sim.Tenant().Devices[20]
+	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	doc := document(t, resp)
+	watch := doc.Find("[data-testid=watch]")
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(watch.Text(), "retrying in 1 s") {
+		t.Fatalf("a throttled request: status %d, %q", resp.StatusCode, doc.Text())
+	}
+	// The other instance reads the same state from the shared trail.
+	other := document(t, get(t, c, b.URL+watch.AttrOr("hx-get", ""), "HX-Request", "true"))
+	if !strings.Contains(other.Text(), "throttling") && other.Find("[data-testid=outcome-ok]").Length() == 0 {
+		t.Fatalf("instance B shows %q", other.Text())
+	}
+	out := pollOutcome(t, c, b.URL, watch.AttrOr("hx-get", ""))
+	if !strings.Contains(out.Text(), "204") {
+		t.Fatalf("after the retry: %s", out.Text())
+	}
+	if n := len(s.sim.Actions()); n != 1 {
+		t.Fatalf("%d actions, want 1", n)
+	}
+	if n := s.sim.EarlyRetries(); n != 0 {
+		t.Fatalf("%d retries came before Retry-After", n)
+	}
+}
+
+func TestThrottlingLongerThanMaxWaitIsFinal(t *testing.T) {
+	s := newStackWith(t, stackOptions{maxWait: time.Second})
+	c := s.signedIn(t)
+	if err := s.sim.ThrottleMethod(http.MethodPost, 1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	resp := s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[21].ID+"/assistance")
+	text := document(t, resp).Text()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Wait 30s") {
+		t.Fatalf("status %d: %s", resp.StatusCode, text)
+	}
+	if n := len(s.graphCalls("POST", "/")); n != 1 {
+		t.Fatalf("%d POSTs, want 1: no resend past MAX_WAIT", n)
+	}
+}
+
+func TestNoResendAfterATimeoutOr5xx(t *testing.T) {
+	for _, status := range []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		s := newStack(t)
+		c := s.signedIn(t)
+		posts := 0
+		s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost {
+				return false
+			}
+			posts++
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(status)
+			return true
+		})
+		s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[22].ID+"/assistance")
+		time.Sleep(1500 * time.Millisecond) // a background resend would have happened by now
+		if posts != 1 {
+			t.Errorf("%d: Graph got %d POSTs, want 1", status, posts)
+		}
+	}
+}
+
+func TestWriteBudgetQueuesThenSends(t *testing.T) {
+	s := newStackWith(t, stackOptions{writeBudget: 2, budgetWindow: time.Second, maxWait: 5 * time.Second})
+	c := s.signedIn(t)
+	var queued []string
+	for i := range 4 {
+		resp := s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[30+i].ID+"/assistance")
+		doc := document(t, resp)
+		switch resp.StatusCode {
+		case http.StatusOK:
+		case http.StatusAccepted:
+			watch := doc.Find("[data-testid=watch]")
+			if !strings.Contains(watch.Text(), "Queued") {
+				t.Fatalf("request %d: %q", i, watch.Text())
+			}
+			queued = append(queued, watch.AttrOr("hx-get", ""))
+		default:
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+	}
+	if len(queued) != 2 {
+		t.Fatalf("%d requests queued, want 2 beyond a budget of 2", len(queued))
+	}
+	for _, u := range queued {
+		if out := pollOutcome(t, c, s.portal.URL, u); !strings.Contains(out.Text(), "204") {
+			t.Fatalf("a queued request ended as %s", out.Text())
+		}
+	}
+	if n := len(s.sim.Actions()); n != 4 {
+		t.Fatalf("%d actions, want 4", n)
+	}
+}
+
+func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
+	onBothDatabases(t, stackOptions{assistRateLimit: 1000, writeBudget: 40, maxWait: 500 * time.Millisecond}, func(t *testing.T, s *stack) {
+		b, _ := s.secondInstance(t, "b")
+		portals := []string{s.portal.URL, b.URL}
+		harper := s.signedIn(t)
+		token := s.csrfToken(t, harper)
+		devices := s.sim.Tenant().Devices[:100]
+		statuses := make([]int, len(devices))
+		var wg sync.WaitGroup
+		for i, d := range devices {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodPost, portals[i%2]+"/devices/"+d.ID+"/assistance", nil)
+				req.Header.Set("HX-Request", "true")
+				req.Header.Set("X-CSRF-Token", token)
+				if resp, err := harper.Do(req); err == nil {
+					resp.Body.Close()
+					statuses[i] = resp.StatusCode
+				}
+			})
+		}
+		wg.Wait()
+		sent, refused := 0, 0
+		for i, st := range statuses {
+			switch st {
+			case http.StatusOK:
+				sent++
+			case http.StatusTooManyRequests:
+				refused++
+			default:
+				t.Fatalf("request %d: status %d", i, st)
+			}
+		}
+		if sent != 40 || refused != 60 {
+			t.Fatalf("%d sent, %d refused; want 40 and 60", sent, refused)
+		}
+		if n := s.sim.WritesInWindow(); n > 40 {
+			t.Fatalf("Graph received %d writes in one 20 s window, over the budget of 40", n)
+		}
+		budgetRefusals := 0
+		for _, a := range s.attemptsAll(t) {
+			if a.Outcome == audit.Refused && a.RefusedReason == audit.ReasonWriteBudget {
+				budgetRefusals++
+			}
+		}
+		if budgetRefusals != 60 {
+			t.Fatalf("%d attempts recorded as refused by the write budget, want 60", budgetRefusals)
+		}
+	})
+}
