@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,6 +125,41 @@ func TestGraphTokenRefreshOutcomes(t *testing.T) {
 		third, err := e.svc.RenewGraphToken(e.ctx, first)
 		if err != nil || third != second {
 			t.Fatalf("a second renewal of the same refused token gave %q, want %q (%v)", third, second, err)
+		}
+	})
+	t.Run("parallel requests near expiry make one refresh", func(t *testing.T) {
+		e := signIn(t)
+		e.now = e.now.Add(59 * time.Minute)
+		e.answer(e.sign(t, map[string]any{"nonce": nil}))
+		var refreshes atomic.Int64
+		e.iss.ServeTokens(func(form url.Values) string {
+			if form.Get("grant_type") == "refresh_token" {
+				refreshes.Add(1)
+				time.Sleep(100 * time.Millisecond) // a slow provider widens the race
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return e.idToken
+		})
+		var wg sync.WaitGroup
+		tokens := make([]string, 10)
+		for i := range tokens {
+			wg.Go(func() {
+				tok, err := e.svc.GraphToken(e.ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				tokens[i] = tok
+			})
+		}
+		wg.Wait()
+		if n := refreshes.Load(); n != 1 {
+			t.Fatalf("%d refresh grants for 10 parallel requests, want 1", n)
+		}
+		for _, tok := range tokens[1:] {
+			if tok != tokens[0] {
+				t.Fatal("parallel requests got different tokens")
+			}
 		}
 	})
 	t.Run("a stale writer never overwrites a fresher token", func(t *testing.T) {

@@ -53,6 +53,15 @@ func (s *Service) graphToken(ctx context.Context, refused string) (string, error
 	if tok.RefreshToken == "" {
 		return "", s.endSession(ctx, ErrReauthenticate)
 	}
+	// One refresh at a time per session, across instances: the others wait
+	// for its result rather than spend the same refresh token.
+	leased, err := s.vault.Lease(ctx, id, version, s.now().Add(refreshLease))
+	if err != nil {
+		return "", err
+	}
+	if !leased {
+		return s.awaitRefresh(ctx, id, version)
+	}
 	current, _ := s.Current(ctx)
 	refreshed, err := s.rp.Refresh(ctx, tok.RefreshToken, current)
 	var grantRefused *oauth2.RetrieveError
@@ -68,6 +77,7 @@ func (s *Service) graphToken(ctx context.Context, refused string) (string, error
 		return "", s.endSession(ctx, fmt.Errorf("%w: %v", ErrReauthenticate, err))
 	case err != nil:
 		// The provider could not be reached: keep the session, report the outage.
+		s.vault.Release(ctx, id)
 		return "", err
 	}
 	switch err := s.vault.Update(ctx, id, version, refreshed); {
@@ -82,6 +92,31 @@ func (s *Service) graphToken(ctx context.Context, refused string) (string, error
 		return "", err
 	}
 	return refreshed.AccessToken, nil
+}
+
+// refreshLease bounds how long one request may hold the refresh: longer
+// than a token endpoint call takes, short enough that a crashed holder
+// does not stall the session.
+const refreshLease = 15 * time.Second
+
+// awaitRefresh waits for the request holding the lease to store new tokens.
+func (s *Service) awaitRefresh(ctx context.Context, id string, version int64) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, refreshLease)
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("auth: waiting for another request to refresh the Graph token: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+		tok, v, err := s.vault.Get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if v != version {
+			return tok.AccessToken, nil
+		}
+	}
 }
 
 func (s *Service) endSession(ctx context.Context, reason error) error {

@@ -115,7 +115,7 @@ func (v *Vault) Update(ctx context.Context, id string, version int64, t Tokens) 
 		return err
 	}
 	res, err := v.db.ExecContext(ctx, v.db.Rebind(
-		"UPDATE graph_tokens SET sealed = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?"),
+		"UPDATE graph_tokens SET sealed = ?, version = version + 1, updated_at = ?, refreshing_until = 0 WHERE id = ? AND version = ?"),
 		sealed, v.now().UnixMilli(), id, version)
 	if err != nil {
 		return fmt.Errorf("auth: update Graph tokens: %w", err)
@@ -124,6 +124,25 @@ func (v *Vault) Update(ctx context.Context, id string, version int64, t Tokens) 
 		return errTokensChanged
 	}
 	return nil
+}
+
+// Lease claims the right to refresh the token set at version until the
+// given time. Only one request on any instance holds it; false means
+// another is refreshing right now.
+func (v *Vault) Lease(ctx context.Context, id string, version int64, until time.Time) (bool, error) {
+	res, err := v.db.ExecContext(ctx, v.db.Rebind(
+		"UPDATE graph_tokens SET refreshing_until = ? WHERE id = ? AND version = ? AND refreshing_until < ?"),
+		until.UnixMilli(), id, version, v.now().UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("auth: lease Graph tokens: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Release gives up a lease after a refresh that did not succeed.
+func (v *Vault) Release(ctx context.Context, id string) {
+	_, _ = v.db.ExecContext(ctx, v.db.Rebind("UPDATE graph_tokens SET refreshing_until = 0 WHERE id = ?"), id)
 }
 
 // Prune deletes token sets untouched for longer than maxAge: their
