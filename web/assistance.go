@@ -190,6 +190,11 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 	}
 	if state == "" {
 		p, status := h.finish(note, r)
+		var ge *graph.Error
+		if errors.As(r.err, &ge) && ge.ClaimsChallenge {
+			// The action did not run; only a new sign-in can satisfy this.
+			return signInAgainWith(c, ge.Claims)
+		}
 		return render(c, status, components.Outcome(p))
 	}
 	deadline := attempt.CreatedAt.Add(h.maxWait)

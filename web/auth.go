@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -18,7 +20,7 @@ import (
 // signInFlow is what the sign-in handlers need from internal/auth.
 type signInFlow interface {
 	Current(ctx context.Context) (auth.Technician, bool)
-	Begin(ctx context.Context, returnTo string) (string, error)
+	Begin(ctx context.Context, returnTo, claims string) (string, error)
 	Complete(ctx context.Context, query url.Values) (string, error)
 	SignOut(ctx context.Context, signInPage string) (string, error)
 }
@@ -36,7 +38,12 @@ type authHandler struct {
 func (h *authHandler) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	returnTo := auth.SafeReturnTo(c.QueryParam("return_to"))
-	if _, ok := h.auth.Current(ctx); ok {
+	claims, err := claimsParam(c.QueryParam("claims"))
+	if err != nil {
+		return err
+	}
+	// A claims challenge asks for a new sign-in even of someone signed in.
+	if _, ok := h.auth.Current(ctx); ok && claims == "" {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
 	if c.QueryParam("start") == "" {
@@ -49,7 +56,7 @@ func (h *authHandler) login(c echo.Context) error {
 	if ok, wait := h.limit.Allow(h.clientIP(c)); !ok {
 		return tooMany(c, wait, "sign-in attempts from your address")
 	}
-	target, err := h.auth.Begin(ctx, returnTo)
+	target, err := h.auth.Begin(ctx, returnTo, claims)
 	if err != nil {
 		return err
 	}
@@ -147,4 +154,21 @@ func (h *authHandler) logout(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// claimsParam reads the claims a challenge asked for: base64 of a JSON
+// object, passed on to the provider as the JSON itself.
+func claimsParam(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	b, err := base64.URLEncoding.DecodeString(raw)
+	if err != nil {
+		b, err = base64.StdEncoding.DecodeString(raw)
+	}
+	var obj map[string]any
+	if err != nil || len(b) > 4096 || json.Unmarshal(b, &obj) != nil {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "The sign-in link carries a malformed claims challenge.")
+	}
+	return string(b), nil
 }

@@ -350,9 +350,20 @@ func TestAClaimsChallengeIsNotRetriedWithARefreshedToken(t *testing.T) {
 		w.Write([]byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation","innerError":{"request-id":"rcae"}}}`))
 		return true
 	})
-	s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
 	if posts != 1 {
 		t.Fatalf("Graph got %d POSTs for a claims challenge, want 1 (a refreshed token cannot satisfy it)", posts)
+	}
+	redirect := resp.Header.Get("HX-Redirect")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(redirect, "/login?") || !strings.Contains(redirect, "claims=") {
+		t.Fatalf("a claims challenge answered %d with HX-Redirect %q, want a new sign-in with the claims", resp.StatusCode, redirect)
+	}
+	// Signed in as they are, the technician is still sent to the provider,
+	// with the claims as JSON.
+	start := get(t, c, s.portal.URL+redirect)
+	authorize, _ := url.Parse(resolve(t, start))
+	if !strings.HasPrefix(authorize.String(), s.idp.URL) || authorize.Query().Get("claims") != `{"access_token":{}}` {
+		t.Fatalf("the new sign-in goes to %s", authorize)
 	}
 }
 

@@ -65,13 +65,29 @@ func (g *guard) admit(next echo.HandlerFunc, what string, allowed func(auth.Tech
 // signInAgain sends the browser to sign in and back. htmx requests get
 // HX-Redirect, so that a sign-in page is never swapped into a fragment.
 func signInAgain(c echo.Context) error {
+	return signInAgainWith(c, "")
+}
+
+// signInAgainWith does the same for a Graph claims challenge (Conditional
+// Access, continuous access evaluation): straight to the provider with the
+// claims it asked for, and back to the page.
+func signInAgainWith(c echo.Context, claims string) error {
 	r := c.Request()
 	returnTo := r.URL.RequestURI()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// Coming back to a POST's address would be a 405: the page it was
+		// sent from (HX-Current-URL) is where to return.
+		returnTo = "/"
+	}
 	if r.Header.Get("HX-Request") == "true" {
 		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil {
 			returnTo = u.RequestURI()
 		}
-		c.Response().Header().Set("HX-Redirect", loginURL(returnTo, false))
+		target := loginURL(returnTo, false)
+		if claims != "" {
+			target = loginURL(returnTo, true) + "&claims=" + url.QueryEscape(claims)
+		}
+		c.Response().Header().Set("HX-Redirect", target)
 		return c.NoContent(http.StatusUnauthorized)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

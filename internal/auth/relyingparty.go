@@ -78,9 +78,14 @@ func NewRelyingParty(ctx context.Context, cfg RelyingPartyConfig) (*RelyingParty
 	}, nil
 }
 
-// AuthCodeURL is the provider URL that starts one sign-in.
-func (rp *RelyingParty) AuthCodeURL(state, nonce, verifier string) string {
-	return rp.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+// AuthCodeURL is the provider URL that starts one sign-in. claims, when
+// set, is the JSON a claims challenge asked for (Conditional Access).
+func (rp *RelyingParty) AuthCodeURL(state, nonce, verifier, claims string) string {
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if claims != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", claims))
+	}
+	return rp.oauth.AuthCodeURL(state, opts...)
 }
 
 // Tokens are the Graph tokens obtained with the sign-in.

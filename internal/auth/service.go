@@ -56,7 +56,7 @@ func (s *Service) Policy() Policy { return s.policy }
 
 // Begin records a new sign-in in the browser's session and returns the
 // provider URL to send the browser to.
-func (s *Service) Begin(ctx context.Context, returnTo string) (string, error) {
+func (s *Service) Begin(ctx context.Context, returnTo, claims string) (string, error) {
 	state, err := randomString()
 	if err != nil {
 		return "", err
@@ -82,7 +82,7 @@ func (s *Service) Begin(ctx context.Context, returnTo string) (string, error) {
 		// abandoned sign-ins cannot pile up on the server.
 		s.sessions.SetDeadline(ctx, s.now().Add(signInTimeout))
 	}
-	return s.rp.AuthCodeURL(p.State, p.Nonce, p.Verifier), nil
+	return s.rp.AuthCodeURL(p.State, p.Nonce, p.Verifier, claims), nil
 }
 
 func (s *Service) livePending(ctx context.Context) []pendingSignIn {

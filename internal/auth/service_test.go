@@ -54,7 +54,7 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 // begin starts a sign-in and returns its state and nonce.
 func (e *serviceEnv) begin(t *testing.T) (state, nonce string) {
 	t.Helper()
-	target, err := e.svc.Begin(e.ctx, "/?q=x")
+	target, err := e.svc.Begin(e.ctx, "/?q=x", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,8 @@ type Error struct {
 	// error="insufficient_claims" (Conditional Access, continuous access
 	// evaluation): only a new sign-in, with the claims, can satisfy it.
 	ClaimsChallenge bool
+	// Claims is the challenge's claims value, base64 as Graph sent it.
+	Claims string
 }
 
 func (e *Error) Error() string {
@@ -77,6 +79,9 @@ func decodeError(endpoint string, resp *http.Response, body []byte, clientReques
 		Date:            resp.Header.Get("Date"),
 		RetryAfter:      retryAfter(resp.Header.Get("Retry-After")),
 		ClaimsChallenge: strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="insufficient_claims"`),
+	}
+	if e.ClaimsChallenge {
+		e.Claims = challengeParam(resp.Header.Get("WWW-Authenticate"), "claims")
 	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
@@ -173,4 +178,14 @@ func IsNotFound(err error) bool {
 func IsInvalidToken(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Code == "InvalidAuthenticationToken" && !e.ClaimsChallenge
+}
+
+// challengeParam reads one quoted parameter of a WWW-Authenticate header.
+func challengeParam(header, name string) string {
+	_, rest, ok := strings.Cut(header, name+`="`)
+	if !ok {
+		return ""
+	}
+	value, _, _ := strings.Cut(rest, `"`)
+	return value
 }
