@@ -125,6 +125,7 @@ type stackOptions struct {
 	writeBudget     int    // 0 is Intune's 200
 	budgetWindow    time.Duration
 	maxWait         time.Duration // 0 is the default 60 s
+	graphTimeout    time.Duration // 0 is 5 s
 }
 
 func newStackWith(t *testing.T, o stackOptions) *stack {
@@ -143,6 +144,9 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	}
 	if o.maxWait == 0 {
 		o.maxWait = time.Minute
+	}
+	if o.graphTimeout == 0 {
+		o.graphTimeout = 5 * time.Second
 	}
 	s := &stack{clientID: "portal-test", options: o}
 
@@ -211,7 +215,7 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	})}}
 	s.graph.Start()
 	t.Cleanup(s.graph.Close)
-	graphClient, err := graph.New(graphURL, &http.Client{}, 5*time.Second)
+	graphClient, err := graph.New(graphURL, &http.Client{}, o.graphTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +351,7 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 		Audit:        trail,
 		Budget:       writebudget.New(db, s.options.writeBudget, s.options.budgetWindow, time.Now),
 		MaxWait:      s.options.maxWait,
-		GraphTimeout: 5 * time.Second,
+		GraphTimeout: s.options.graphTimeout,
 		Logger:       slog.New(slog.NewJSONHandler(&s.logs, nil)),
 
 		AssistRateLimit: s.options.assistRateLimit,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
+	"github.com/assistdesk/assistdesk/internal/graphsim"
 )
 
 // pollOutcome follows an attempt's status fragment as htmx would, on the
@@ -98,6 +99,24 @@ func TestNoResendAfterATimeoutOr5xx(t *testing.T) {
 	}
 }
 
+func TestATimedOutRequestIsUnknownAndNotResent(t *testing.T) {
+	s := newStackWith(t, stackOptions{graphTimeout: 300 * time.Millisecond})
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[23]
+	s.sim.SetDeviceFault(device.ID, graphsim.Hang)
+	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "Outcome unknown") {
+		t.Fatalf("a request Graph never answered: status %d, %s", resp.StatusCode, text)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(s.graphCalls("POST", "/")); n != 1 {
+		t.Fatalf("%d POSTs after a timeout, want 1", n)
+	}
+	if rows := s.attempts(t); len(rows) != 1 || rows[0].Outcome != audit.Unknown {
+		t.Fatalf("audit %+v, want one unknown attempt", rows)
+	}
+}
+
 func TestWriteBudgetQueuesThenSends(t *testing.T) {
 	s := newStackWith(t, stackOptions{writeBudget: 2, budgetWindow: time.Second, maxWait: 5 * time.Second})
 	c := s.signedIn(t)
@@ -131,12 +150,12 @@ func TestWriteBudgetQueuesThenSends(t *testing.T) {
 }
 
 func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
-	onBothDatabases(t, stackOptions{assistRateLimit: 1000, writeBudget: 40, maxWait: 500 * time.Millisecond}, func(t *testing.T, s *stack) {
+	onBothDatabases(t, stackOptions{assistRateLimit: 1000, writeBudget: 200, maxWait: 500 * time.Millisecond}, func(t *testing.T, s *stack) {
 		b, _ := s.secondInstance(t, "b")
 		portals := []string{s.portal.URL, b.URL}
 		harper := s.signedIn(t)
 		token := s.csrfToken(t, harper)
-		devices := s.sim.Tenant().Devices[:100]
+		devices := s.sim.Tenant().Devices[:500]
 		statuses := make([]int, len(devices))
 		var wg sync.WaitGroup
 		for i, d := range devices {
@@ -162,11 +181,11 @@ func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
 				t.Fatalf("request %d: status %d", i, st)
 			}
 		}
-		if sent != 40 || refused != 60 {
-			t.Fatalf("%d sent, %d refused; want 40 and 60", sent, refused)
+		if sent != 200 || refused != 300 {
+			t.Fatalf("%d sent, %d refused; want 200 and 300", sent, refused)
 		}
-		if n := s.sim.WritesInWindow(); n > 40 {
-			t.Fatalf("Graph received %d writes in one 20 s window, over the budget of 40", n)
+		if n := s.sim.WritesInWindow(); n > 200 {
+			t.Fatalf("Graph received %d writes in one 20 s window, over the budget of 200", n)
 		}
 		budgetRefusals := 0
 		for _, a := range s.attemptsAll(t) {
@@ -174,8 +193,8 @@ func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
 				budgetRefusals++
 			}
 		}
-		if budgetRefusals != 60 {
-			t.Fatalf("%d attempts recorded as refused by the write budget, want 60", budgetRefusals)
+		if budgetRefusals != 300 {
+			t.Fatalf("%d attempts recorded as refused by the write budget, want 300", budgetRefusals)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -162,6 +163,18 @@ func TestGraphTokenRefreshOutcomes(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a provider out of reach keeps the session and says so", func(t *testing.T) {
+		e := signIn(t)
+		e.now = e.now.Add(59 * time.Minute)
+		e.rp.httpClient = &http.Client{Transport: failingTransport{}}
+		_, err := e.svc.GraphToken(e.ctx)
+		if err == nil || errors.Is(err, ErrReauthenticate) {
+			t.Fatalf("err = %v, want an outage that is not a sign-out", err)
+		}
+		if _, ok := e.svc.Current(e.ctx); !ok {
+			t.Fatal("an unreachable provider ended the session")
+		}
+	})
 	t.Run("a stale writer never overwrites a fresher token", func(t *testing.T) {
 		e := signIn(t)
 		id := e.svc.sessions.GetString(e.ctx, keyTokenID)
@@ -216,4 +229,11 @@ func (e *serviceEnv) grant() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.lastForm.Get("grant_type")
+}
+
+// failingTransport is a network that is down.
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("connection refused")
 }
