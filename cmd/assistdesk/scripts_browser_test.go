@@ -41,9 +41,6 @@ func TestBrowserScriptsToRoute4(t *testing.T) {
 				chromedp.Click(chromedp.CSS("button[data-testid=assist]")),
 				chromedp.WaitVisible(chromedp.CSS("[data-testid=outcome-ok]")),
 			))
-			if refuse {
-				screenshot(t, ctx, "fallback.png")
-			}
 			want := map[bool]int{false: 4, true: 2}[refuse]
 			actions := stack.Graph.Actions()
 			if len(actions) != 1 || actions[0].Route != want || actions[0].DeviceID != deviceID {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// phase is the result of one closed-loop run.
+type phase struct {
+	latencies []time.Duration // of the successful requests
+	errors    int
+	firstErr  error
+	elapsed   time.Duration
+}
+
+func (p phase) requests() int { return len(p.latencies) + p.errors }
+
+// closedLoop runs workers that each send GET requests back to back (no
+// think time) for d, worker i through clients[i%len(clients)], cycling over
+// paths. Every answer must have status want.
+func closedLoop(ctx context.Context, clients []*http.Client, workers int, base string, paths []string, d time.Duration, want int) phase {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		out phase
+		wg  sync.WaitGroup
+	)
+	started := time.Now()
+	for i := range workers {
+		wg.Go(func() {
+			c := clients[i%len(clients)]
+			lat := make([]time.Duration, 0, 4096)
+			var errs int
+			var firstErr error
+			for k := i; ctx.Err() == nil; k++ {
+				t0 := time.Now()
+				err := get(c, base+paths[k%len(paths)], want)
+				if ctx.Err() != nil && err != nil {
+					break // cut off by the end of the phase
+				}
+				if err != nil {
+					errs++
+					if firstErr == nil {
+						firstErr = err
+					}
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			out.latencies = append(out.latencies, lat...)
+			out.errors += errs
+			if out.firstErr == nil {
+				out.firstErr = firstErr
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	out.elapsed = time.Since(started)
+	return out
+}
+
+// get fetches url, reads the whole body (so the connection is reused) and
+// checks the status.
+func get(c *http.Client, url string, want int) error {
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("GET %s: status %d, want %d", url, resp.StatusCode, want)
+	}
+	return nil
+}
+
+// getBody fetches url and returns its body when the status is 200.
+func getBody(c *http.Client, url string) (string, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	return string(b), nil
+}
+
+// graphCallsMetric is the portal's per-call Graph histogram; its _count
+// series, summed over status, is the number of Graph calls per endpoint.
+const graphCallsMetric = "assistdesk_graph_request_duration_seconds_count"
+
+// graphCalls scrapes the portal's /metrics and returns Graph calls so far
+// by endpoint.
+func graphCalls(c *http.Client, portal string) (map[string]float64, error) {
+	body, err := getBody(c, portal+"/metrics")
+	if err != nil {
+		return nil, err
+	}
+	return parseGraphCalls(body)
+}
+
+// parseGraphCalls sums graphCallsMetric by its endpoint label in a
+// Prometheus text exposition.
+func parseGraphCalls(exposition string) (map[string]float64, error) {
+	calls := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(exposition))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, graphCallsMetric+"{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			return nil, fmt.Errorf("metrics: malformed line %q", line)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: %q: %w", line, err)
+		}
+		calls[labelValue(labels, "endpoint")] += v
+	}
+	return calls, sc.Err()
+}
+
+// labelValue reads name="value" from a label list; endpoint values hold
+// no quotes or backslashes (they are fixed patterns).
+func labelValue(labels, name string) string {
+	_, after, ok := strings.Cut(labels, name+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, `"`)
+	return v
+}
+
+// callsBetween is the number of Graph calls between two scrapes, in total
+// and by endpoint ("endpoint ×n; …").
+func callsBetween(before, after map[string]float64) (int, string) {
+	total := 0
+	var parts []string
+	for ep, n := range after {
+		if d := int(n - before[ep]); d > 0 {
+			total += d
+			parts = append(parts, fmt.Sprintf("%s ×%d", ep, d))
+		}
+	}
+	sortStrings(parts)
+	return total, strings.Join(parts, "; ")
+}
