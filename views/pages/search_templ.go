@@ -56,7 +56,7 @@ func Search(m SearchPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Find a user</h1><p class=\"lead\">Search by name, user principal name or mail, then request remote assistance on one of their devices.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Find a user or device</h1><p class=\"lead\">Search by name, user principal name or mail, or by a device's exact name or serial number, then request remote assistance on a device.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -79,7 +79,7 @@ func Search(m SearchPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " <form class=\"search\" method=\"get\" action=\"/search\" role=\"search\" hx-get=\"/search\" hx-target=\"#results\" hx-swap=\"outerHTML\" hx-trigger=\"submit, input changed delay:300ms from:#q, search from:#q\" hx-push-url=\"true\" hx-sync=\"this:replace\"><label class=\"visually-hidden\" for=\"q\">Search users</label> <input type=\"search\" id=\"q\" name=\"q\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " <form class=\"search\" method=\"get\" action=\"/search\" role=\"search\" hx-get=\"/search\" hx-target=\"#results\" hx-swap=\"outerHTML\" hx-trigger=\"submit, input changed delay:300ms from:#q, search from:#q\" hx-push-url=\"true\" hx-sync=\"this:replace\"><label class=\"visually-hidden\" for=\"q\">Search users and devices</label> <input type=\"search\" id=\"q\" name=\"q\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -92,7 +92,7 @@ func Search(m SearchPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" maxlength=\"256\" placeholder=\"Name, UPN or mail\" autocomplete=\"off\" autofocus data-testid=\"search-input\"> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" maxlength=\"256\" placeholder=\"Name, UPN, mail, device name or serial number\" autocomplete=\"off\" autofocus data-testid=\"search-input\"> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
