@@ -1,0 +1,249 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/audit"
+	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/components"
+)
+
+// send takes a write slot and calls Graph. Usually that gives the final
+// outcome at once. When the attempt must wait (write budget) or Graph
+// throttles (429), the answer is the attempt's status, which refreshes
+// itself, while this instance goes on in the background within MAX_WAIT.
+func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token string, route graph.Route) error {
+	r := &sending{attempt: attempt, token: token, route: route, started: time.Now()}
+	note := func(err error) { noteError(c, err) }
+	wait, state, err := h.try(c.Request().Context(), note, r)
+	if err != nil {
+		h.complete(note, attempt, audit.Completion{Outcome: audit.Failed, Duration: time.Since(r.started)})
+		return err
+	}
+	if state == "" {
+		p, status := h.finish(note, r)
+		var ge *graph.Error
+		if errors.As(r.err, &ge) && ge.ClaimsChallenge {
+			// The action did not run; only a new sign-in can satisfy this.
+			return signInAgainWith(c, ge.Claims)
+		}
+		return render(c, status, components.Outcome(p))
+	}
+	deadline := attempt.CreatedAt.Add(h.maxWait)
+	if h.now().Add(wait).After(deadline) {
+		p, status := h.giveUp(note, r, state, wait)
+		return render(c, status, components.Outcome(p))
+	}
+	ctx := c.Request().Context()
+	if err := h.trail.SetProgress(ctx, attempt.ID, state, h.now().Add(wait)); err != nil {
+		note(err)
+	}
+	// The request's context ends with the response; the attempt must not.
+	bg, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(h.graphTimeout))
+	go func() {
+		defer cancel()
+		h.later(bg, r, wait, state, deadline)
+	}()
+	return render(c, http.StatusAccepted, components.Watch(h.waiting(attempt.ID, state, wait, 0)))
+}
+
+// sending is one attempt on its way to Graph.
+type sending struct {
+	attempt   audit.Attempt
+	token     string
+	route     graph.Route
+	fallback  string
+	started   time.Time
+	resp      graph.Response
+	err       error
+	throttled int // 429s so far, for the backoff
+}
+
+// try makes one pass: a write slot, then Graph, with one token renewal
+// after a 401 and the route-2 fallback after a routing refusal. state is
+// "" when the answer is final, else audit.Queued or audit.Retrying with
+// how long to wait.
+func (h *assistanceHandler) try(ctx context.Context, note func(error), r *sending) (time.Duration, string, error) {
+	ok, wait, err := h.budget.Take(ctx, r.attempt.ID)
+	if err != nil {
+		note(err)
+		return 0, "", echo.NewHTTPError(http.StatusServiceUnavailable,
+			"The shared write budget could not be checked, so nothing was sent to Intune. Try again in a moment.")
+	}
+	if !ok {
+		h.metrics.RecordBudgetWait(wait)
+		return wait, audit.Queued, nil
+	}
+	r.resp, r.err = h.graph.RequestRemoteAssistance(ctx, r.token, r.route)
+	if graph.IsInvalidToken(r.err) {
+		// Graph refused the token itself (revoked, or expired early): the
+		// action did not run. One renewal, one resend.
+		note(r.err)
+		token, err := h.tokens.RenewGraphToken(ctx, r.token)
+		if err != nil {
+			return 0, "", err
+		}
+		r.token = token
+		r.resp, r.err = h.graph.RequestRemoteAssistance(ctx, r.token, r.route)
+	}
+	if r.route.Number != 2 && graph.IsRoutingRefusal(r.err) {
+		note(r.err)
+		r.fallback = fmt.Sprintf("Graph refused route %d as a route (the action was not executed there), so the request was sent on route 2, the device's own path.", r.route.Number)
+		r.route = graph.DeviceRoute(r.route.DeviceID)
+		r.resp, r.err = h.graph.RequestRemoteAssistance(ctx, r.token, r.route)
+	}
+	var ge *graph.Error
+	if errors.As(r.err, &ge) && ge.Status == http.StatusTooManyRequests {
+		r.throttled++
+		h.metrics.Retry("POST requestRemoteAssistance", http.StatusTooManyRequests)
+		return retryWait(ge.RetryAfter, r.throttled), audit.Retrying, nil
+	}
+	return 0, "", nil
+}
+
+// retryWait honours Graph's Retry-After (or Intune's RetryAfter inside the
+// message) and, when Graph gives none, backs off exponentially with jitter
+// so that throttled instances do not retry in step.
+func retryWait(retryAfter time.Duration, attempt int) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter
+	}
+	backoff := time.Second << min(attempt-1, 5)
+	return backoff/2 + rand.N(backoff/2+1)
+}
+
+// later goes on with a waiting attempt until it is final or out of time.
+func (h *assistanceHandler) later(ctx context.Context, r *sending, wait time.Duration, state string, deadline time.Time) {
+	// The request is answered: errors can only go to the log.
+	note := func(err error) {
+		h.logger.Warn("assistance in the background", slog.String("attempt", r.attempt.ID), slog.Any("error", err))
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			h.giveUp(note, r, state, wait)
+			return
+		case <-time.After(wait):
+		}
+		var err error
+		wait, state, err = h.try(ctx, note, r)
+		switch {
+		case err != nil:
+			h.complete(note, r.attempt, audit.Completion{Outcome: audit.Failed, Duration: time.Since(r.started)})
+		case state == "":
+			h.finish(note, r)
+		case h.now().Add(wait).After(deadline):
+			h.giveUp(note, r, state, wait)
+		default:
+			if err := h.trail.SetProgress(ctx, r.attempt.ID, state, h.now().Add(wait)); err != nil {
+				note(err)
+			}
+			continue
+		}
+		h.forget(r.attempt.ID)
+		return
+	}
+}
+
+// giveUp ends an attempt that ran out of MAX_WAIT: refused when it never
+// got a write slot, failed with the last 429 when Graph kept throttling.
+func (h *assistanceHandler) giveUp(note func(error), r *sending, state string, wait time.Duration) (components.OutcomeProps, int) {
+	defer h.forget(r.attempt.ID)
+	if state == audit.Queued {
+		h.metrics.RecordBudgetRefusal()
+		h.complete(note, r.attempt, audit.Completion{Outcome: audit.Refused, RefusedReason: audit.ReasonWriteBudget, Duration: time.Since(r.started)})
+		return components.OutcomeProps{
+			AttemptID: r.attempt.ID,
+			Code:      "WriteBudget",
+			Sentence: fmt.Sprintf("The portal's share of Intune's write limit is used up, and waiting longer than %s was not allowed. "+
+				"Nothing was sent to Intune. Try again in %s.", h.maxWait, wait.Round(time.Second)),
+			At: h.now().UTC().Format("15:04:05 UTC"),
+		}, http.StatusTooManyRequests
+	}
+	return h.finish(note, r)
+}
+
+// forget drops the progress row of a final attempt.
+func (h *assistanceHandler) forget(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = h.trail.ClearProgress(ctx, id)
+}
+
+// waiting is the status of an attempt that is queued or being retried.
+func (h *assistanceHandler) waiting(id, state string, wait time.Duration, position int) components.WatchProps {
+	p := components.WatchProps{AttemptID: id, URL: "/assistance/" + url.PathEscape(id), Polling: true}
+	secs := max(1, int(wait.Round(time.Second)/time.Second))
+	switch state {
+	case audit.Queued:
+		p.State = fmt.Sprintf("Queued for Intune's write limit, about %d s.", secs)
+		if position > 0 {
+			p.State = fmt.Sprintf("Queued for Intune's write limit: position %d, about %d s.", position, secs)
+		}
+	case audit.Retrying:
+		p.State = fmt.Sprintf("Graph is throttling requests; retrying in %d s.", secs)
+	}
+	return p
+}
+
+// finish completes the attempt with Graph's answer and shapes the outcome.
+func (h *assistanceHandler) finish(note func(error), r *sending) (components.OutcomeProps, int) {
+	completion := audit.Completion{Duration: time.Since(r.started)}
+	if r.fallback != "" {
+		completion.FallbackRoute = 2
+	}
+	p := components.OutcomeProps{
+		Route:     r.route.Number,
+		Fallback:  r.fallback,
+		At:        h.now().UTC().Format("15:04:05 UTC"),
+		AttemptID: r.attempt.ID,
+	}
+	status := http.StatusOK
+	var ge *graph.Error
+	var te *graph.TransportError
+	switch {
+	case r.err == nil:
+		p.Success = true
+		p.Status = r.resp.Status
+		p.RequestID, p.ClientRequestID, p.Date = r.resp.RequestID, r.resp.ClientRequestID, r.resp.Date
+		p.Next = "Intune queued the request. The device's user gets a Company Portal notification to accept the session; " +
+			"once they do, TeamViewer connects you. Nothing appears on Windows devices enrolled without a user."
+		completion.Outcome = audit.Succeeded
+		p.WatchURL = "/assistance/" + url.PathEscape(r.attempt.ID) + "?follow=1"
+	case errors.As(r.err, &ge):
+		status = http.StatusBadGateway
+		p.Status, p.Code = ge.Status, ge.Code
+		p.RequestID, p.ClientRequestID, p.Date = ge.RequestID, ge.ClientRequestID, ge.Date
+		p.Sentence = explain(r.err)
+		completion.Outcome = audit.Failed
+		if ge.Status == http.StatusBadGateway || ge.Status == http.StatusGatewayTimeout {
+			p.Sentence = outcomeUnknown
+			completion.Outcome = audit.Unknown
+		}
+	case errors.As(r.err, &te):
+		status = http.StatusBadGateway
+		p.ClientRequestID = te.ClientRequestID
+		p.Sentence = outcomeUnknown
+		completion.Outcome = audit.Unknown
+	default:
+		status = http.StatusBadGateway
+		p.Sentence = outcomeUnknown
+		completion.Outcome = audit.Unknown
+	}
+	if r.err != nil {
+		note(r.err)
+	}
+	completion.GraphStatus, completion.GraphErrorCode = p.Status, p.Code
+	completion.GraphRequestID, completion.ClientRequestID = p.RequestID, p.ClientRequestID
+	h.complete(note, r.attempt, completion)
+	return p, status
+}
