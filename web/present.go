@@ -19,7 +19,7 @@ func deviceProps(d graph.ManagedDevice, now time.Time, assistURL string) compone
 		OS:              orDash(strings.TrimSpace(d.OperatingSystem + " " + d.OSVersion)),
 		Compliance:      label,
 		ComplianceClass: class,
-		Model:           orDash(strings.TrimSpace(d.Manufacturer + " " + d.Model)),
+		Model:           orDash(modelName(d.Manufacturer, d.Model)),
 		Serial:          orDash(d.SerialNumber),
 		Ownership:       ownership(d.ManagedDeviceOwnerType),
 		EnrolledBy:      firstOf(d.UserDisplayName, d.UserPrincipalName),
@@ -52,6 +52,15 @@ func deviceDetails(d graph.ManagedDevice) components.DeviceDetails {
 		Management: orDash(d.ManagementState),
 		Enrollment: orDash(d.DeviceEnrollmentType),
 	}
+}
+
+// modelName is "Manufacturer Model", without saying the maker twice when
+// Intune's model already starts with it ("HP EliteDesk 800").
+func modelName(manufacturer, model string) string {
+	if strings.HasPrefix(strings.ToLower(model), strings.ToLower(manufacturer)) {
+		return strings.TrimSpace(model)
+	}
+	return strings.TrimSpace(manufacturer + " " + model)
 }
 
 // compliance turns Intune's complianceState into words and a colour.
