@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 GO ?= go
 
-.PHONY: help demo test test-deps generate lint screenshots build fuzz
+.PHONY: help demo test test-deps generate lint screenshots build fuzz bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,3 +36,9 @@ screenshots: test-deps ## refresh docs/*.png from the browser test
 
 build: ## build ./assistdesk exactly as the Dockerfile does
 	CGO_ENABLED=0 $(GO) build -trimpath -o assistdesk ./cmd/assistdesk
+
+BENCHFLAGS ?=
+bench: ## build both binaries into bin/, then measure the portal against its targets (BENCHMARKS.md)
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/assistdesk ./cmd/assistdesk
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/assistdesk-bench ./cmd/assistdesk-bench
+	./bin/assistdesk-bench -assistdesk bin/assistdesk $(BENCHFLAGS)

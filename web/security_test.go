@@ -238,8 +238,7 @@ func routesOf(t *testing.T, s *stack) []*echo.Route {
 
 func TestSessionsEndWhenIdleAndAtTheirAbsoluteLifetime(t *testing.T) {
 	t.Run("idle", func(t *testing.T) {
-		s := newStack(t)
-		s.sessions.IdleTimeout = 400 * time.Millisecond
+		s := newStackWith(t, stackOptions{idleTimeout: 400 * time.Millisecond})
 		c := s.signedIn(t)
 		if resp := get(t, c, s.portal.URL+"/"); resp.StatusCode != http.StatusOK {
 			t.Fatalf("fresh session: status %d", resp.StatusCode)

@@ -126,6 +126,7 @@ type stackOptions struct {
 	budgetWindow    time.Duration
 	maxWait         time.Duration // 0 is the default 60 s
 	graphTimeout    time.Duration // 0 is 5 s
+	idleTimeout     time.Duration // 0 is 30 min
 }
 
 func newStackWith(t *testing.T, o stackOptions) *stack {
@@ -144,6 +145,9 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	}
 	if o.maxWait == 0 {
 		o.maxWait = time.Minute
+	}
+	if o.idleTimeout == 0 {
+		o.idleTimeout = 30 * time.Minute
 	}
 	if o.graphTimeout == 0 {
 		o.graphTimeout = 5 * time.Second
@@ -343,7 +347,7 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
 	public, _ := url.Parse(s.publicURL)
 	handler := web.New(web.Deps{
-		Auth:         auth.NewService(rp, sessions, vault, policy),
+		Auth:         auth.NewService(rp, sessions, vault, policy, s.options.idleTimeout),
 		Sessions:     sessions,
 		PublicURL:    public,
 		IssuerURL:    s.issuer,

@@ -63,6 +63,14 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 		return nil, err
 	}
 	rows = append(rows, latencyRows(o, users)...)
+	// The same page for one technician alone: the floor without contention.
+	single, err := measured(ctx, env, browsers[:1], 1, userPages, o.baseline, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	s := sortedCopy(single.latencies)
+	rows = append(rows, note("user page p50 / p99 for 1 technician alone (no contention)",
+		ms(percentile(s, 50))+" / "+ms(percentile(s, 99))))
 
 	// Baselines: signed-out clients (no cookie jar), same concurrency.
 	anon := []*http.Client{{Transport: transport, Timeout: 30 * time.Second,

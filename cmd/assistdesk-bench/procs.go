@@ -34,7 +34,9 @@ func choosePinning(disabled bool) pinning {
 	if disabled {
 		return pinning{reason: "disabled by -no-pin"}
 	}
-	if runtime.NumCPU() < 2 {
+	// After pinSelf this process sees only CPU 1; the decision was taken
+	// before, with every CPU in view.
+	if os.Getenv(pinnedEnv) == "" && runtime.NumCPU() < 2 {
 		return pinning{reason: fmt.Sprintf("only %d CPU available", runtime.NumCPU())}
 	}
 	path, err := exec.LookPath("taskset")

@@ -90,7 +90,7 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		}
 	})
 	handler := web.New(web.Deps{
-		Auth:         auth.NewService(rp, sessions, vault, policy),
+		Auth:         auth.NewService(rp, sessions, vault, policy, cfg.SessionIdleTimeout),
 		Sessions:     sessions,
 		PublicURL:    cfg.PublicURL,
 		IssuerURL:    cfg.OIDCIssuer,

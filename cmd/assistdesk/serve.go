@@ -68,7 +68,8 @@ func newSessions(cfg *config.Config, store scs.Store) *scs.SessionManager {
 	s := scs.New()
 	s.Store = store
 	s.Lifetime = cfg.SessionMaxAge
-	s.IdleTimeout = cfg.SessionIdleTimeout
+	// The idle timeout is auth.Service's: scs's own would rewrite the
+	// session on every request.
 	s.Cookie.Name = "assistdesk_session"
 	s.Cookie.HttpOnly = true
 	s.Cookie.SameSite = http.SameSiteLaxMode

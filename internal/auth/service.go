@@ -25,6 +25,7 @@ const (
 	keyTechnician = "auth.technician"
 	keyTokenID    = "auth.tokens"
 	keyCSRF       = "auth.csrf"
+	keyLastSeen   = "auth.last_seen"
 )
 
 // pendingSignIn is what a started sign-in must find again on the callback.
@@ -39,16 +40,19 @@ type Service struct {
 	sessions *scs.SessionManager
 	vault    *Vault
 	policy   Policy
+	idle     time.Duration
 	now      func() time.Time
 }
 
 // NewService ties the relying party, the session manager, the vault that
-// keeps Graph tokens, and the policy.
-func NewService(rp *RelyingParty, sessions *scs.SessionManager, vault *Vault, policy Policy) *Service {
+// keeps Graph tokens, and the policy; a session ends after idle without a
+// request (0: never).
+func NewService(rp *RelyingParty, sessions *scs.SessionManager, vault *Vault, policy Policy, idle time.Duration) *Service {
 	// scs stores values with gob; concrete types behind interfaces must be known to it.
 	gob.Register([]pendingSignIn{})
 	gob.Register(Technician{})
-	return &Service{rp: rp, sessions: sessions, vault: vault, policy: policy, now: time.Now}
+	gob.Register(time.Time{})
+	return &Service{rp: rp, sessions: sessions, vault: vault, policy: policy, idle: idle, now: time.Now}
 }
 
 // Policy is the authorization policy in force.
@@ -157,6 +161,7 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 	s.sessions.Put(ctx, keyTechnician, t)
 	s.sessions.Put(ctx, keyTokenID, tokenID)
 	s.sessions.Put(ctx, keyCSRF, csrf)
+	s.sessions.Put(ctx, keyLastSeen, s.now())
 	s.sessions.SetDeadline(ctx, s.now().Add(s.sessions.Lifetime))
 	return pending.ReturnTo, nil
 }
@@ -164,7 +169,33 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 // Current returns the signed-in technician, if any.
 func (s *Service) Current(ctx context.Context) (Technician, bool) {
 	t, ok := s.sessions.Get(ctx, keyTechnician).(Technician)
-	return t, ok
+	if !ok {
+		return Technician{}, false
+	}
+	if !s.stillActive(ctx) {
+		_ = s.endSession(ctx, nil)
+		return Technician{}, false
+	}
+	return t, true
+}
+
+// stillActive enforces the idle timeout on the server. scs could do it,
+// but it would then write the session back on every request; here the
+// last-seen time moves only when it is a tenth of the timeout old, so a
+// page view that changes nothing writes nothing.
+func (s *Service) stillActive(ctx context.Context) bool {
+	if s.idle <= 0 {
+		return true
+	}
+	now := s.now()
+	last := s.sessions.GetTime(ctx, keyLastSeen)
+	if now.Sub(last) > s.idle {
+		return false
+	}
+	if now.Sub(last) > s.idle/10 {
+		s.sessions.Put(ctx, keyLastSeen, now)
+	}
+	return true
 }
 
 // CSRFToken is the session's anti-forgery token, made at sign-in; "" when

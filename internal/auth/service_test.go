@@ -42,7 +42,7 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 		t.Fatal(err)
 	}
 	e.vault = vault
-	e.svc = NewService(e.rp, sessions, vault, Policy{TechnicianRoles: []string{"Assistdesk.Technician"}})
+	e.svc = NewService(e.rp, sessions, vault, Policy{TechnicianRoles: []string{"Assistdesk.Technician"}}, 2*time.Hour)
 	e.svc.now = func() time.Time { return e.now }
 	ctx, err := sessions.Load(context.Background(), "")
 	if err != nil {
