@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/pgtest"
@@ -57,6 +58,8 @@ func TestTwoHundredConcurrentRequestsAcrossTwoInstances(t *testing.T) {
 		var techs []tech
 		for _, who := range []string{"harper", "lee"} {
 			c := browser(t)
+			// 200 at once through SQLite's one writer, under the race detector.
+			c.Timeout = time.Minute
 			s.signIn(t, c, "/", who)
 			techs = append(techs, tech{c, s.csrfToken(t, c)})
 		}

@@ -155,11 +155,19 @@ func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
 		portals := []string{s.portal.URL, b.URL}
 		harper := s.signedIn(t)
 		token := s.csrfToken(t, harper)
+		// 500 requests, 64 in flight at a time: a burst from many browsers,
+		// with time enough for SQLite's one writer under the race detector.
+		patient := *harper
+		patient.Timeout = time.Minute
+		harper = &patient
+		inFlight := make(chan struct{}, 64)
 		devices := s.sim.Tenant().Devices[:500]
 		statuses := make([]int, len(devices))
 		var wg sync.WaitGroup
 		for i, d := range devices {
 			wg.Go(func() {
+				inFlight <- struct{}{}
+				defer func() { <-inFlight }()
 				req, _ := http.NewRequest(http.MethodPost, portals[i%2]+"/devices/"+d.ID+"/assistance", nil)
 				req.Header.Set("HX-Request", "true")
 				req.Header.Set("X-CSRF-Token", token)
