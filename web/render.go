@@ -3,16 +3,30 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 )
 
+// buffers are reused between renders: a page is tens of kilobytes, and
+// growing a fresh buffer for each one is work the collector then undoes.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooled keeps an exceptionally large page's buffer out of the pool.
+const maxPooled = 1 << 20
+
 // render renders c into a buffer first, so that a failing template becomes
 // a clean 500 instead of half a page under a 200.
 func render(c echo.Context, status int, page templ.Component) error {
-	var buf bytes.Buffer
-	if err := page.Render(c.Request().Context(), &buf); err != nil {
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooled {
+			buffers.Put(buf)
+		}
+	}()
+	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("web: render %s: %w", c.Path(), err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"net/url"
@@ -48,10 +47,7 @@ type Service struct {
 // keeps Graph tokens, and the policy; a session ends after idle without a
 // request (0: never).
 func NewService(rp *RelyingParty, sessions *scs.SessionManager, vault *Vault, policy Policy, idle time.Duration) *Service {
-	// scs stores values with gob; concrete types behind interfaces must be known to it.
-	gob.Register([]pendingSignIn{})
-	gob.Register(Technician{})
-	gob.Register(time.Time{})
+	sessions.Codec = sessionCodec{}
 	return &Service{rp: rp, sessions: sessions, vault: vault, policy: policy, idle: idle, now: time.Now}
 }
 
