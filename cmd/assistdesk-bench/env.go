@@ -19,6 +19,20 @@ import (
 
 const benchClientID = "assistdesk-bench"
 
+// graphClientID is a second client of the provider, through which the
+// bench gets a Graph token of its own to call the simulator directly. Its
+// redirect URI is never served: the bench reads the code off the redirect.
+const (
+	graphClientID    = "assistdesk-bench-graph"
+	graphRedirectURI = "http://127.0.0.1/bench-graph-token"
+)
+
+// simulator is how the Graph simulator of an environment runs.
+type simulator struct {
+	tenant  string // graphsim -tenant
+	latency time.Duration
+}
+
 // environment is the running system under test.
 type environment struct {
 	dir      string
@@ -26,12 +40,17 @@ type environment struct {
 	portalP  *child
 	graphsim *child
 	idp      *http.Server
+
+	issuer      string        // the demo OpenID provider
+	graphURL    string        // the simulator's root
+	graphSecret string        // of graphClientID
+	simReady    time.Duration // from starting the simulator until it listened
 }
 
 // startEnvironment starts the demo OpenID provider in this process, the
 // Graph simulator and the portal as child processes, and waits until the
 // portal is ready.
-func startEnvironment(ctx context.Context, o options, pin pinning, stdout io.Writer) (env *environment, err error) {
+func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator, stdout io.Writer) (env *environment, err error) {
 	bin, err := filepath.Abs(o.assistdesk)
 	if err != nil {
 		return nil, err
@@ -67,6 +86,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, stdout io.Wri
 	}
 	issuer := "http://" + idpLn.Addr().String()
 	secret := rand.Text()
+	env.issuer, env.graphURL, env.graphSecret = issuer, "http://"+graphAddr, rand.Text()
 	idp, err := devidp.New(devidp.Config{
 		Issuer:        issuer,
 		TenantID:      devidp.DemoTenantID(),
@@ -76,6 +96,10 @@ func startEnvironment(ctx context.Context, o options, pin pinning, stdout io.Wri
 			Secret:                 secret,
 			RedirectURIs:           []string{env.portal + "/auth/callback"},
 			PostLogoutRedirectURIs: []string{env.portal + "/login?signed_out=1"},
+		}, {
+			ID:           graphClientID,
+			Secret:       env.graphSecret,
+			RedirectURIs: []string{graphRedirectURI},
 		}},
 		People: devidp.DemoPeople(),
 	})
@@ -86,15 +110,17 @@ func startEnvironment(ctx context.Context, o options, pin pinning, stdout io.Wri
 	env.idp = &http.Server{Handler: idp.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go env.idp.Serve(idpLn)
 
+	simStart := time.Now()
 	env.graphsim, err = start("graphsim",
-		pin.command(1, bin, "graphsim", "-addr", graphAddr, "-issuer", issuer, "-latency", o.latency.String()),
-		filepath.Join(dir, "graphsim.log"))
+		pin.command(1, bin, "graphsim", "-addr", graphAddr, "-issuer", issuer, "-tenant", sim.tenant, "-latency", sim.latency.String()),
+		filepath.Join(dir, "graphsim-"+sim.tenant+".log"))
 	if err != nil {
 		return env, err
 	}
-	if err := waitListening(env.graphsim, graphAddr, 20*time.Second); err != nil {
+	if err := waitListening(env.graphsim, graphAddr, time.Minute); err != nil {
 		return env, err
 	}
+	env.simReady = time.Since(simStart)
 
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -104,7 +130,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, stdout io.Wri
 		"ASSISTDESK_OIDC_ISSUER":        issuer,
 		"ASSISTDESK_OIDC_CLIENT_ID":     benchClientID,
 		"ASSISTDESK_OIDC_CLIENT_SECRET": secret,
-		"ASSISTDESK_GRAPH_URL":          "http://" + graphAddr,
+		"ASSISTDESK_GRAPH_URL":          env.graphURL,
 		"ASSISTDESK_DATABASE_URL":       "sqlite:" + filepath.Join(dir, "assistdesk.db"),
 		"ASSISTDESK_TOKEN_KEY":          base64.StdEncoding.EncodeToString(key),
 		"ASSISTDESK_ALLOWED_ROLES":      devidp.RoleTechnician,

@@ -26,6 +26,15 @@ func (p phase) requests() int { return len(p.latencies) + p.errors }
 // think time) for d, worker i through clients[i%len(clients)], cycling over
 // paths. Every answer must have status want.
 func closedLoop(ctx context.Context, clients []*http.Client, workers int, base string, paths []string, d time.Duration, want int) phase {
+	return closedLoopFunc(ctx, workers, d, func(i, k int) error {
+		return get(clients[i%len(clients)], base+paths[k%len(paths)], want)
+	})
+}
+
+// closedLoopFunc runs workers that each call do back to back for d, worker
+// i with k = i, i+1, …; a call that returns an error is counted as failed.
+// A call still running at the end is let finish and then dropped.
+func closedLoopFunc(ctx context.Context, workers int, d time.Duration, do func(i, k int) error) phase {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var (
@@ -36,13 +45,12 @@ func closedLoop(ctx context.Context, clients []*http.Client, workers int, base s
 	started := time.Now()
 	for i := range workers {
 		wg.Go(func() {
-			c := clients[i%len(clients)]
 			lat := make([]time.Duration, 0, 4096)
 			var errs int
 			var firstErr error
 			for k := i; ctx.Err() == nil; k++ {
 				t0 := time.Now()
-				err := get(c, base+paths[k%len(paths)], want)
+				err := do(i, k)
 				if ctx.Err() != nil && err != nil {
 					break // cut off by the end of the phase
 				}

@@ -38,6 +38,9 @@ type options struct {
 	noPin      bool
 	logLevel   string
 	keep       bool
+
+	largeClients  int
+	largeDuration time.Duration
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -54,11 +57,13 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs with taskset")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the portal's ASSISTDESK_LOG_LEVEL (info, as in production, logs every request)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, database) instead of removing it")
+	fs.IntVar(&o.largeClients, "large-clients", 16, "concurrent technicians in the large-tenant phase (0 skips it)")
+	fs.DurationVar(&o.largeDuration, "large-duration", 8*time.Second, "length of each measured large-tenant phase")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if o.clients < 1 || o.sessions < o.clients || o.duration <= 0 || o.latency <= 0 {
-		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, positive -duration and -latency")
+	if o.clients < 1 || o.sessions < o.clients || o.duration <= 0 || o.latency <= 0 || o.largeClients < 0 || o.largeDuration <= 0 {
+		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, positive -duration, -large-duration and -latency")
 	}
 	return o, nil
 }
@@ -80,15 +85,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "pinning: none (%s)\n", pin.reason)
 	}
 
-	env, err := startEnvironment(ctx, o, pin, stdout)
+	rows, err := inEnvironment(ctx, o, pin, simulator{tenant: "demo", latency: o.latency}, stdout, measure)
 	if err != nil {
 		return err
 	}
-	defer env.close(o.keep, stdout)
-
-	rows, err := measure(ctx, o, env, stdout)
-	if err != nil {
-		return err
+	if o.largeClients > 0 {
+		// A second system: the large tenant takes a second to build, and
+		// without Graph latency the ratio is the portal's own overhead.
+		fmt.Fprintln(stdout, "large tenant: starting a portal and a simulator with -tenant large -latency 0…")
+		large, err := inEnvironment(ctx, o, pin, simulator{tenant: "large"}, stdout, measureLarge)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, large...)
 	}
 	fmt.Fprintf(stdout, "\n%s\n\n", machine)
 	if err := writeTable(stdout, rows); err != nil {
@@ -98,4 +107,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "\n%d figure(s) missed their target (reported, not fatal).\n", n)
 	}
 	return nil
+}
+
+// inEnvironment starts a system with the given simulator, measures it with
+// f, and stops it.
+func inEnvironment(ctx context.Context, o options, pin pinning, sim simulator, stdout io.Writer,
+	f func(context.Context, options, *environment, io.Writer) ([]row, error)) ([]row, error) {
+	env, err := startEnvironment(ctx, o, pin, sim, stdout)
+	if err != nil {
+		return nil, err
+	}
+	defer env.close(o.keep, stdout)
+	return f(ctx, o, env, stdout)
 }

@@ -23,6 +23,7 @@ func runGraphsim(ctx context.Context, args []string, stdout io.Writer) error {
 	issuer := fs.String("issuer", "", "OpenID issuer whose access tokens are accepted (required)")
 	pageSize := fs.Int("page-size", 100, "items per page of a collection")
 	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) to refuse as routes")
+	tenantName := fs.String("tenant", "demo", "tenant to serve: demo (a few hundred users) or large (100,000 users, 250,000 devices)")
 	var faults graphsim.Faults
 	faults.RegisterFlags(fs)
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -44,12 +45,16 @@ func runGraphsim(ctx context.Context, args []string, stdout io.Writer) error {
 	if *pageSize < 1 || *pageSize > 1000 {
 		return fmt.Errorf("%w: -page-size must be 1–1000", errUsage)
 	}
+	tenant, err := graphsim.TenantByName(*tenantName, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: -tenant: %v", errUsage, err)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("graphsim: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	sim, err := graphsim.New(graphsim.Config{BaseURL: base, Issuer: *issuer, PageSize: *pageSize, RefuseRoutes: routes, Faults: faults})
+	sim, err := graphsim.New(graphsim.Config{BaseURL: base, Issuer: *issuer, Tenant: tenant, PageSize: *pageSize, RefuseRoutes: routes, Faults: faults})
 	if err != nil {
 		ln.Close()
 		return err

@@ -1,9 +1,6 @@
 package graphsim
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // device resolves a managed-device key: Intune refuses a malformed GUID
 // before it looks, and answers 404 for one it does not have; then the
@@ -42,17 +39,32 @@ func listDevices(c *call) *apiError {
 	if err != nil {
 		return err
 	}
-	devices := make([]*ManagedDevice, 0, len(c.s.data.t.Devices))
-	for i := range c.s.data.t.Devices {
-		devices = append(devices, &c.s.data.t.Devices[i])
-	}
+	var keep func(*ManagedDevice) bool
+	var candidates []*ManagedDevice
+	indexed := false
 	if f, ok := c.query["$filter"]; ok {
 		e, ok := parseFilter(f[0])
 		if !ok {
 			return badRequest("Invalid filter clause: syntax error in '%s'.", f[0])
 		}
-		if keep := deviceFilter(e); keep != nil {
-			devices = slices.DeleteFunc(devices, func(d *ManagedDevice) bool { return !keep(d) })
+		if keep = deviceFilter(e); keep != nil {
+			candidates, indexed = c.s.data.deviceCandidates(e)
+		}
+	}
+	if !indexed {
+		candidates = make([]*ManagedDevice, 0, len(c.s.data.t.Devices))
+		for i := range c.s.data.t.Devices {
+			candidates = append(candidates, &c.s.data.t.Devices[i])
+		}
+	}
+	devices := candidates
+	if keep != nil {
+		// Filtered into a fresh slice: candidates may be an index's own list.
+		devices = nil
+		for _, d := range candidates {
+			if keep(d) {
+				devices = append(devices, d)
+			}
 		}
 	}
 	return writePage(c, v, "deviceManagement/managedDevices", devices, pageOptions{maxTop: maxTopIntune})

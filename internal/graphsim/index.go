@@ -18,6 +18,8 @@ type index struct {
 	apps          map[string]*DetectedApp
 	appDevices    map[string][]*ManagedDevice // by app id
 	appsOfDevices map[string][]*DetectedApp   // by device id
+	search        searchIndex
+	deviceEq      map[string]map[string][]*ManagedDevice // by property, then foldKey of the value
 }
 
 func newIndex(t *Tenant) (*index, error) {
@@ -32,6 +34,8 @@ func newIndex(t *Tenant) (*index, error) {
 		apps:          map[string]*DetectedApp{},
 		appDevices:    map[string][]*ManagedDevice{},
 		appsOfDevices: map[string][]*DetectedApp{},
+		search:        newSearchIndex(t.Users),
+		deviceEq:      newDeviceEq(t.Devices),
 	}
 	for i := range t.Users {
 		u := &t.Users[i]

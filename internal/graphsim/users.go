@@ -34,10 +34,7 @@ func listUsers(c *call) *apiError {
 	if err != nil {
 		return err
 	}
-	matched := make([]*User, 0, len(c.s.data.t.Users))
-	for i := range c.s.data.t.Users {
-		matched = append(matched, &c.s.data.t.Users[i])
-	}
+	var matched []*User
 	if s, ok := c.query["$search"]; ok {
 		if !c.eventual() {
 			return unsupportedQuery("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
@@ -46,7 +43,12 @@ func listUsers(c *call) *apiError {
 		if err != nil {
 			return err
 		}
-		matched = slices.DeleteFunc(matched, func(u *User) bool { return !expr.matches(u) })
+		matched = c.s.data.searchUsers(expr)
+	} else {
+		matched = make([]*User, 0, len(c.s.data.t.Users))
+		for i := range c.s.data.t.Users {
+			matched = append(matched, &c.s.data.t.Users[i])
+		}
 	}
 	count := false
 	if s, ok := c.query["$count"]; ok {

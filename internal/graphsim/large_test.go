@@ -1,0 +1,133 @@
+package graphsim
+
+import (
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	largeOnce  sync.Once
+	largeIndex *index
+)
+
+// largeTenantIndex builds the large tenant and its index once for the
+// tests and benchmarks here, logging what that costs.
+func largeTenantIndex(tb testing.TB) *index {
+	largeOnce.Do(func() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		t := LargeTenant(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
+		built := time.Since(start)
+		x, err := newIndex(t)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		tb.Logf("LargeTenant: %s, index: %s, live heap %d MB", built.Round(time.Millisecond),
+			(time.Since(start) - built).Round(time.Millisecond), (after.HeapAlloc-before.HeapAlloc)>>20)
+		largeIndex = x
+	})
+	if largeIndex == nil {
+		tb.Fatal("the large tenant could not be indexed")
+	}
+	return largeIndex
+}
+
+func TestLargeTenant(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 350,000 objects")
+	}
+	x := largeTenantIndex(t)
+	if len(x.t.Users) != LargeUsers || len(x.t.Devices) != LargeDevices {
+		t.Fatalf("%d users and %d devices, want %d and %d", len(x.t.Users), len(x.t.Devices), LargeUsers, LargeDevices)
+	}
+	upns := map[string]bool{}
+	for _, u := range x.t.Users {
+		if upns[strings.ToLower(u.UserPrincipalName)] {
+			t.Fatalf("UPN %s twice", u.UserPrincipalName)
+		}
+		upns[strings.ToLower(u.UserPrincipalName)] = true
+	}
+	if len(x.devices) != LargeDevices {
+		t.Errorf("%d distinct device ids, want %d", len(x.devices), LargeDevices)
+	}
+	for _, d := range x.t.Devices {
+		if x.user(d.UserID) == nil {
+			t.Fatalf("device %s belongs to unknown user %s", d.ID, d.UserID)
+		}
+	}
+	for n := 1; n <= LargeSharedAccounts; n++ {
+		u := x.user(LargeSharedUPN(n))
+		if u == nil || len(x.devicesOf(u.ID)) != LargeSharedDevices {
+			t.Errorf("shared account %s: missing or without its %d devices", LargeSharedUPN(n), LargeSharedDevices)
+		}
+	}
+	if u := x.user(DemoAdeleUPN); u == nil || len(x.devicesOf(u.ID)) != 4 {
+		t.Errorf("the demo's Adele Vance is missing or lost her devices")
+	}
+}
+
+// TestSearchIndexAgreesWithScan checks that the index, which only narrows,
+// finds exactly what scanning every user with the matcher finds.
+func TestSearchIndexAgreesWithScan(t *testing.T) {
+	x, err := newIndex(DemoTenant(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`"displayName:maria"`, `"displayName:MAR" OR "mail:lee"`, `"userPrincipalName:adele.vance@contoso.example"`,
+		`"mail:contoso"`, `"displayName:王"`, `"displayName:zoë"`, `"displayName:o'b"`, `"displayName:\"bobby\""`,
+		`"displayName:kiosk" AND "mail:kiosk.lab"`, `"displayName:a" AND "displayName:b"`, `"mail:pat@fab"`, `"displayName:nobody"`,
+	} {
+		expr, apiErr := parseSearch(q)
+		if apiErr != nil {
+			t.Fatalf("%s: %v", q, apiErr)
+		}
+		var want []*User
+		for i := range x.t.Users {
+			if expr.matches(&x.t.Users[i]) {
+				want = append(want, &x.t.Users[i])
+			}
+		}
+		if got := x.searchUsers(expr); !slices.Equal(got, want) {
+			t.Errorf("%s: index found %d users, a scan %d", q, len(got), len(want))
+		}
+	}
+}
+
+// BenchmarkLargeSearch is the $search a portal sends for a common first
+// name, through the index, on the large tenant.
+func BenchmarkLargeSearch(b *testing.B) {
+	x := largeTenantIndex(b)
+	expr, _ := parseSearch(`"displayName:maria" OR "mail:maria" OR "userPrincipalName:maria"`)
+	for b.Loop() {
+		if len(x.searchUsers(expr)) == 0 {
+			b.Fatal("no Maria")
+		}
+	}
+}
+
+// BenchmarkLargeSearchScan is the same search as a scan of every user,
+// which the index replaces.
+func BenchmarkLargeSearchScan(b *testing.B) {
+	x := largeTenantIndex(b)
+	expr, _ := parseSearch(`"displayName:maria" OR "mail:maria" OR "userPrincipalName:maria"`)
+	for b.Loop() {
+		n := 0
+		for i := range x.t.Users {
+			if expr.matches(&x.t.Users[i]) {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("no Maria")
+		}
+	}
+}
