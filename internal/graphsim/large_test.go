@@ -131,3 +131,17 @@ func BenchmarkLargeSearchScan(b *testing.B) {
 		}
 	}
 }
+
+func TestRecordsAreBounded(t *testing.T) {
+	records := make([]int, keepRecords+keepRecords/10)
+	for i := range records {
+		records[i] = i
+	}
+	kept := keepLast(records)
+	if len(kept) != keepRecords || kept[len(kept)-1] != len(records)-1 || kept[0] != len(records)-keepRecords {
+		t.Fatalf("kept %d records from %d to %d", len(kept), kept[0], kept[len(kept)-1])
+	}
+	if short := keepLast(records[:10]); len(short) != 10 {
+		t.Fatalf("a short log was cut to %d", len(short))
+	}
+}

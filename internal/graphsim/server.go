@@ -149,14 +149,28 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // Tenant is the data the simulator serves.
 func (s *Server) Tenant() *Tenant { return s.data.t }
 
-// Requests lists every request received so far, in order.
+// keepRecords bounds the request and action logs, so a demo or simulator
+// left running for days does not grow without end; tests read far fewer.
+const keepRecords = 100_000
+
+// keepLast drops the oldest records past keepRecords, a batch at a time so
+// that appending stays cheap.
+func keepLast[T any](records []T) []T {
+	if len(records) < keepRecords+keepRecords/10 {
+		return records
+	}
+	return slices.Clone(records[len(records)-keepRecords:])
+}
+
+// Requests lists the requests received so far (the latest 100,000), in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
 }
 
-// Actions lists every requestRemoteAssistance executed so far, in order.
+// Actions lists the requestRemoteAssistance actions executed so far (the
+// latest 100,000), in order.
 func (s *Server) Actions() []Action {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,7 +180,7 @@ func (s *Server) Actions() []Action {
 func (s *Server) recordAction(c *call, route int, deviceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.actions = append(s.actions, Action{
+	s.actions = append(keepLast(s.actions), Action{
 		Route: route, DeviceID: deviceID,
 		TokenID: c.token.id, TokenOID: c.token.oid,
 		Time: s.now(),
@@ -215,7 +229,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{
+	s.requests = append(keepLast(s.requests), Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 		ConsistencyLevel: r.Header.Get("ConsistencyLevel"),
 		ClientRequestID:  r.Header.Get("client-request-id"),
