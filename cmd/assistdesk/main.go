@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/assistdesk/assistdesk/internal/config"
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
@@ -27,6 +29,20 @@ func main() {
 }
 
 var errUsage = errors.New("usage")
+
+// tuneGC trades memory the portal has to spare for CPU: a page view
+// allocates a few tens of kilobytes that die at once, and the default
+// GOGC=100 collects after every few hundred of them. A soft memory limit
+// keeps the heap well under the 128 MB a container gets. GOGC and
+// GOMEMLIMIT in the environment still win.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(96 << 20)
+	}
+}
 
 // run is the whole program; main only supplies the process's context,
 // arguments, environment and output, so tests can call it directly.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +115,23 @@ func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {
 		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "fail-rate") {
 			t.Errorf("%s with a bad -fail-rate: %v", cmd, err)
 		}
+	}
+}
+
+func TestGCTuningYieldsToTheEnvironment(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetGCPercent(old); debug.SetMemoryLimit(oldLimit) })
+
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != 400 {
+		t.Errorf("GOGC tuned to %d, want 400", got)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != 96<<20 {
+		t.Errorf("memory limit %d, want 96 MiB", got)
+	}
+	tuneGC(func(k string) string { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set in the environment was overridden: %d", got)
 	}
 }
