@@ -91,10 +91,13 @@ const (
 	// 64 KiB, which take nowhere near this long.
 	readTimeout = 30 * time.Second
 	// writeTimeout runs from the end of the headers to the end of the
-	// response, so it bounds the slowest handler: an assistance request that
-	// waits config.MaxWaitLimit and then makes one Graph call (graphTimeout).
-	// Shorter, and a response would be cut off after Graph was called.
-	writeTimeout = config.MaxWaitLimit + graphTimeout + 30*time.Second
+	// response, so it bounds the slowest handler. An assistance request
+	// answers before any wait (the rest goes on in the background), but may
+	// make up to three Graph calls first (a script run's device, a resend
+	// after a token renewal, a route-2 fallback), and a CSV export of a long
+	// trail streams for a while. Cut short, a response could be lost after
+	// Graph acted.
+	writeTimeout = 3*graphTimeout + time.Minute
 	// idleTimeout closes kept-alive connections nobody uses; it is longer
 	// than the reverse proxy's own idle timeout (deploy/Caddyfile: 90 s), so
 	// the proxy, not the portal, closes a pooled connection, and never

@@ -25,9 +25,9 @@ var GraphScopes = []string{
 // DefaultScopes is the scope list used when ASSISTDESK_OIDC_SCOPES is unset.
 var DefaultScopes = append([]string{"openid", "profile", "email", "offline_access"}, GraphScopes...)
 
-// MaxWaitLimit caps ASSISTDESK_MAX_WAIT. The server's write timeout is
-// sized from it (cmd/assistdesk): a longer wait would have the response
-// cut off after Graph was called.
+// MaxWaitLimit caps ASSISTDESK_MAX_WAIT: the technician watches a waiting
+// request's status for that long, and the instance carries the request on
+// in the background, holding the technician's token, until then.
 const MaxWaitLimit = 2 * time.Minute
 
 // Config is the validated configuration of one portal instance.
@@ -114,7 +114,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			"(or ASSISTDESK_ALLOW_ANY_USER=true to let every signed-in user in, deliberately)")
 	}
 	if c.MaxWait > MaxWaitLimit {
-		r.fail("ASSISTDESK_MAX_WAIT", "must be at most %s: a technician's browser, the proxies and the server's write timeout wait no longer", MaxWaitLimit)
+		r.fail("ASSISTDESK_MAX_WAIT", "must be at most %s: nobody watches a request waiting for Graph longer", MaxWaitLimit)
 	}
 	if c.SessionIdleTimeout > c.SessionMaxAge {
 		r.fail("ASSISTDESK_SESSION_IDLE_TIMEOUT", "must not exceed ASSISTDESK_SESSION_MAX_AGE")
