@@ -272,19 +272,7 @@ type goqSel = goquery.Selection
 
 func post(t *testing.T, c *http.Client, rawURL string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, rawURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return signintest.Send(t, c, http.MethodPost, rawURL, header...)
 }
 
 // personID is the object id of a demo person by the local part of the UPN.

@@ -29,11 +29,7 @@ func TestBrowserRequestAssistance(t *testing.T) {
 	adele, _ := tenant.UserByUPN(graphsim.DemoAdeleUPN)
 
 	ctx := newBrowser(t)
-	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(stack.PortalURL+"/"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-	))
-	signInAs(t, ctx, "harper")
+	signInAs(t, ctx, stack.PortalURL+"/", "harper")
 
 	// Type: results appear as you type, without pressing Enter.
 	must(t, chromedp.Do(ctx,
@@ -88,11 +84,7 @@ func TestBrowserRequestAssistance(t *testing.T) {
 
 	// An auditor finds that request by its ticket.
 	auditor := newBrowser(t)
-	must(t, chromedp.Do(auditor,
-		chromedp.Navigate(stack.PortalURL+"/"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-	))
-	signInAs(t, auditor, "avery")
+	signInAs(t, auditor, stack.PortalURL+"/", "avery")
 	must(t, chromedp.Do(auditor,
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=filter-ticket]")),
 		chromedp.SendKeys(chromedp.CSS("[data-testid=filter-ticket]"), "INC-42"),

@@ -69,11 +69,13 @@ func location(t *testing.T, ctx context.Context) string {
 	return s
 }
 
-// signInAs clicks Sign in on the portal's sign-in page and picks a person
-// on the provider's page.
-func signInAs(t *testing.T, ctx context.Context, person string) {
+// signInAs opens url signed out, clicks Sign in on the portal's sign-in
+// page and picks a person on the provider's page.
+func signInAs(t *testing.T, ctx context.Context, url, person string) {
 	t.Helper()
 	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
 		chromedp.Click(chromedp.CSS("[data-testid=sign-in]")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=pick-"+person+"]")),
 		chromedp.Click(chromedp.CSS("[data-testid=pick-"+person+"]")),
@@ -123,11 +125,7 @@ func TestBrowserSignInDeepLinkAndNotAuthorised(t *testing.T) {
 
 	t.Run("technician signs in and out", func(t *testing.T) {
 		ctx := newBrowser(t)
-		must(t, chromedp.Do(ctx,
-			chromedp.Navigate(base+"/"),
-			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-		))
-		signInAs(t, ctx, "harper")
+		signInAs(t, ctx, base+"/", "harper")
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=search-input]"))))
 		if got := text(t, ctx, "[data-testid=technician]"); got != "Harper Helpdesk" {
 			t.Fatalf("signed in as %q", got)
@@ -148,11 +146,7 @@ func TestBrowserSignInDeepLinkAndNotAuthorised(t *testing.T) {
 	t.Run("deep link survives sign-in", func(t *testing.T) {
 		ctx := newBrowser(t)
 		deepLink := base + "/?q=adele&ticket=INC-1"
-		must(t, chromedp.Do(ctx,
-			chromedp.Navigate(deepLink),
-			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-		))
-		signInAs(t, ctx, "lee")
+		signInAs(t, ctx, deepLink, "lee")
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=search-input]"))))
 		if got := location(t, ctx); got != deepLink {
 			t.Fatalf("landed on %s, want %s", got, deepLink)
@@ -169,11 +163,7 @@ func TestBrowserSignInDeepLinkAndNotAuthorised(t *testing.T) {
 
 	t.Run("person without a role is told which role", func(t *testing.T) {
 		ctx := newBrowser(t)
-		must(t, chromedp.Do(ctx,
-			chromedp.Navigate(base+"/"),
-			chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-		))
-		signInAs(t, ctx, "sam")
+		signInAs(t, ctx, base+"/", "sam")
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=problem]"))))
 		got := text(t, ctx, "[data-testid=problem]")
 		for _, want := range []string{"Not authorised", "Sam Sales", "Assistdesk.Technician"} {

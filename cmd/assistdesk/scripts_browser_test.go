@@ -20,11 +20,7 @@ func TestBrowserScriptsToRoute4(t *testing.T) {
 			}
 			stack := launchDemo(t, opts)
 			ctx := newBrowser(t)
-			must(t, chromedp.Do(ctx,
-				chromedp.Navigate(stack.PortalURL+"/scripts"),
-				chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-			))
-			signInAs(t, ctx, "harper")
+			signInAs(t, ctx, stack.PortalURL+"/scripts", "harper")
 			must(t, chromedp.Do(ctx,
 				chromedp.WaitVisible(chromedp.CSS("[data-testid=script] a")),
 				chromedp.Click(chromedp.CSS("[data-testid=script] a")),

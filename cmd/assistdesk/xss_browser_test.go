@@ -29,11 +29,7 @@ func TestBrowserHostileTenantRendersInert(t *testing.T) {
 	device := tenant.DevicesOfUser(victim.ID)[0]
 
 	ctx := newBrowser(t)
-	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(stack.PortalURL+"/"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=sign-in]")),
-	))
-	signInAs(t, ctx, "harper")
+	signInAs(t, ctx, stack.PortalURL+"/", "harper")
 	must(t, chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=search-input]")),
 		chromedp.SendKeys(chromedp.CSS("[data-testid=search-input]"), "hostile"),

@@ -30,10 +30,17 @@ func Browser(t testing.TB) *http.Client {
 	}
 }
 
-// Get fetches rawURL; the body is closed when the test ends.
+// Get fetches rawURL with the given header pairs.
 func Get(t testing.TB, c *http.Client, rawURL string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	return Send(t, c, http.MethodGet, rawURL, header...)
+}
+
+// Send makes a bodiless request with the given header pairs; the body of
+// the answer is closed when the test ends.
+func Send(t testing.TB, c *http.Client, method, rawURL string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, rawURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
