@@ -28,7 +28,7 @@ func TestActiveSessionsCountsUnexpiredRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			sessions := db.SessionStore()
+			sessions := db.Sessions()
 			now := time.Now()
 			for token, expiry := range map[string]time.Time{
 				"live-1": now.Add(time.Hour), "live-2": now.Add(time.Minute), "ended": now.Add(-time.Minute),

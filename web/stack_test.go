@@ -329,7 +329,7 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 	}
 	trail := audit.New(db, name, time.Now)
 	sessions := scs.New()
-	sessions.Store = db.SessionStore()
+	sessions.Store = db.Sessions()
 	sessions.Cookie.Name = "assistdesk_session"
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}

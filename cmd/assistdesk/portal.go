@@ -69,7 +69,8 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		db.Close()
 		return nil, err
 	}
-	sessions := newSessions(cfg, db.SessionStore())
+	sessionStore := db.Sessions()
+	sessions := newSessions(cfg, sessionStore)
 	trail := audit.New(db, cfg.InstanceName, time.Now)
 	// A pending attempt older than this was left by an instance that died
 	// between its two writes: no request waits that long for Graph.
@@ -82,6 +83,11 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		AuditorGroups:    cfg.AuditorGroups,
 		AllowAnyUser:     cfg.AllowAnyUser,
 	}
+	go every(ctx, 5*time.Minute, func() {
+		if _, err := sessionStore.Prune(ctx); err != nil {
+			logger.Error("prune expired sessions", slog.Any("error", err))
+		}
+	})
 	go every(ctx, time.Hour, func() {
 		if n, err := vault.Prune(ctx, cfg.SessionMaxAge); err != nil {
 			logger.Error("prune Graph tokens", slog.Any("error", err))

@@ -10,11 +10,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/sqlite3store"
-	"github.com/alexedwards/scs/v2"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite", pure Go
 )
@@ -32,6 +30,11 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+
+	// statements holds SQLite statements prepared once per query text
+	// (see statement); its size is bounded by maxStatements.
+	mu         sync.Mutex
+	statements map[string]*sql.Stmt
 }
 
 // Open connects to databaseURL (sqlite:PATH or postgres://…), checks the
@@ -108,14 +111,4 @@ func (db *DB) Rebind(query string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// SessionStore keeps scs sessions in this database, so any instance serves
-// any technician and a restart signs nobody out. Expired sessions are
-// removed every five minutes.
-func (db *DB) SessionStore() scs.Store {
-	if db.Dialect == Postgres {
-		return postgresstore.NewWithCleanupInterval(db.DB, 5*time.Minute)
-	}
-	return sqlite3store.NewWithCleanupInterval(db.DB, 5*time.Minute)
 }
