@@ -38,6 +38,7 @@ type Service struct {
 	rp       *RelyingParty
 	sessions *scs.SessionManager
 	vault    *Vault
+	tokens   tokenCache
 	policy   Policy
 	idle     time.Duration
 	now      func() time.Time
@@ -206,6 +207,7 @@ func (s *Service) CSRFToken(ctx context.Context) string {
 func (s *Service) SignOut(ctx context.Context, signInPage string) (string, error) {
 	t, _ := s.Current(ctx)
 	if id := s.sessions.GetString(ctx, keyTokenID); id != "" {
+		s.tokens.forget(id)
 		if err := s.vault.Delete(ctx, id); err != nil {
 			return "", err
 		}

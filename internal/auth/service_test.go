@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -211,6 +212,39 @@ func TestGraphTokenRefreshOutcomes(t *testing.T) {
 			t.Fatal("tokens opened with another key")
 		}
 	})
+	t.Run("after the first read the token comes from memory, and the vault decides a refusal", func(t *testing.T) {
+		e := signIn(t)
+		first, err := e.svc.GraphToken(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := e.svc.sessions.GetString(e.ctx, keyTokenID)
+		if _, err := e.vault.db.ExecContext(e.ctx, "DELETE FROM graph_tokens WHERE id = ?", id); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := e.svc.GraphToken(e.ctx); err != nil || again != first {
+			t.Fatalf("second read: %q, %v; want the cached %q", again, err, first)
+		}
+		if _, err := e.svc.RenewGraphToken(e.ctx, first); !errors.Is(err, ErrReauthenticate) {
+			t.Fatalf("renewing a refused token without its vault row: %v, want ErrReauthenticate", err)
+		}
+		if _, ok := e.svc.tokens.fresh(id, e.now); ok {
+			t.Fatal("the ended session's token is still cached")
+		}
+	})
+	t.Run("signing out forgets the cached token", func(t *testing.T) {
+		e := signIn(t)
+		if _, err := e.svc.GraphToken(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		id := e.svc.sessions.GetString(e.ctx, keyTokenID)
+		if _, err := e.svc.SignOut(e.ctx, "/login"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := e.svc.tokens.fresh(id, e.now); ok {
+			t.Fatal("a signed-out session's token is still cached")
+		}
+	})
 	t.Run("a refresh naming another person ends the session", func(t *testing.T) {
 		e := signIn(t)
 		e.now = e.now.Add(59 * time.Minute)
@@ -236,4 +270,29 @@ type failingTransport struct{}
 
 func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("connection refused")
+}
+
+func TestTokenCacheBound(t *testing.T) {
+	now := time.Now()
+	var c tokenCache
+	for i := range maxCachedTokens - 1 {
+		c.put(strconv.Itoa(i), Tokens{AccessToken: "old", Expiry: now.Add(-time.Minute)}, now)
+	}
+	c.put("live", Tokens{AccessToken: "live", Expiry: now.Add(time.Hour)}, now)
+	c.put("new", Tokens{AccessToken: "new", Expiry: now.Add(time.Hour)}, now)
+	if n := len(c.tokens); n != 2 {
+		t.Fatalf("%d cached after a full cache took one more, want the 2 unexpired", n)
+	}
+	if tok, ok := c.fresh("live", now); !ok || tok != "live" {
+		t.Fatalf("an unexpired token was dropped: %q %v", tok, ok)
+	}
+	if _, ok := c.fresh("live", now.Add(time.Hour)); ok {
+		t.Fatal("a token served at its expiry")
+	}
+	for i := range maxCachedTokens {
+		c.put(strconv.Itoa(i), Tokens{AccessToken: "t", Expiry: now.Add(time.Hour)}, now)
+	}
+	if n := len(c.tokens); n > maxCachedTokens {
+		t.Fatalf("%d cached, bound %d", n, maxCachedTokens)
+	}
 }

@@ -39,6 +39,11 @@ func (s *Service) graphToken(ctx context.Context, refused string) (string, error
 	if id == "" {
 		return "", s.endSession(ctx, ErrReauthenticate)
 	}
+	if refused == "" {
+		if access, ok := s.tokens.fresh(id, s.now().Add(refreshBefore)); ok {
+			return access, nil
+		}
+	}
 	tok, version, err := s.vault.Get(ctx, id)
 	if errors.Is(err, ErrReauthenticate) {
 		return "", s.endSession(ctx, err)
@@ -48,6 +53,7 @@ func (s *Service) graphToken(ctx context.Context, refused string) (string, error
 	}
 	fresh := tok.Expiry.IsZero() || s.now().Add(refreshBefore).Before(tok.Expiry)
 	if fresh && (refused == "" || tok.AccessToken != refused) {
+		s.tokens.put(id, tok, s.now())
 		return tok.AccessToken, nil
 	}
 	if tok.RefreshToken == "" {
@@ -91,6 +97,7 @@ func (s *Service) graphToken(ctx context.Context, refused string) (string, error
 	case err != nil:
 		return "", err
 	}
+	s.tokens.put(id, refreshed, s.now())
 	return refreshed.AccessToken, nil
 }
 
@@ -121,6 +128,7 @@ func (s *Service) awaitRefresh(ctx context.Context, id string, version int64) (s
 
 func (s *Service) endSession(ctx context.Context, reason error) error {
 	if id := s.sessions.GetString(ctx, keyTokenID); id != "" {
+		s.tokens.forget(id)
 		_ = s.vault.Delete(ctx, id)
 	}
 	if err := s.sessions.Destroy(ctx); err != nil {
