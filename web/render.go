@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -29,6 +30,8 @@ func render(c echo.Context, status int, page templ.Component) error {
 	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("web: render %s: %w", c.Path(), err)
 	}
+	// Known length: no chunked framing around a page already in memory.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
