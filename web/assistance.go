@@ -70,28 +70,23 @@ type assistanceHandler struct {
 
 // viaUser is route 1, from a user's page.
 func (h *assistanceHandler) viaUser(c echo.Context) error {
-	userID, err := pathParam(c, "userId")
+	const problem = "The user or device id in this request is not valid; nothing was sent to Intune."
+	userID, err := idParam(c, "userId", graph.IsUserRef, problem)
 	if err != nil {
 		return err
 	}
-	deviceID, err := pathParam(c, "deviceId")
+	deviceID, err := idParam(c, "deviceId", graph.IsGUID, problem)
 	if err != nil {
 		return err
-	}
-	if !graph.IsUserRef(userID) || !graph.IsGUID(deviceID) {
-		return echo.NewHTTPError(http.StatusBadRequest, "The user or device id in this request is not valid; nothing was sent to Intune.")
 	}
 	return h.request(c, graph.UserDeviceRoute(userID, deviceID))
 }
 
 // viaDevice is route 2, from a device's page.
 func (h *assistanceHandler) viaDevice(c echo.Context) error {
-	deviceID, err := pathParam(c, "deviceId")
+	deviceID, err := idParam(c, "deviceId", graph.IsGUID, "The device id in this request is not valid; nothing was sent to Intune.")
 	if err != nil {
 		return err
-	}
-	if !graph.IsGUID(deviceID) {
-		return echo.NewHTTPError(http.StatusBadRequest, "The device id in this request is not valid; nothing was sent to Intune.")
 	}
 	return h.request(c, graph.DeviceRoute(deviceID))
 }
@@ -125,16 +120,14 @@ func (h *assistanceHandler) viaAppDevice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	appID, err := pathParam(c, "appId")
+	const problem = "The app or device id in this request is not valid; nothing was sent to Intune."
+	appID, err := idParam(c, "appId", graph.IsDetectedAppID, problem)
 	if err != nil {
 		return err
 	}
-	deviceID, err := pathParam(c, "deviceId")
+	deviceID, err := idParam(c, "deviceId", graph.IsGUID, problem)
 	if err != nil {
 		return err
-	}
-	if !graph.IsDetectedAppID(appID) || !graph.IsGUID(deviceID) {
-		return echo.NewHTTPError(http.StatusBadRequest, "The app or device id in this request is not valid; nothing was sent to Intune.")
 	}
 	return h.request(c, graph.AppDeviceRoute(scriptID, runStateID, appID, deviceID))
 }

@@ -34,12 +34,9 @@ func (h *devicesHandler) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathParam(c, "deviceId")
+	id, err := idParam(c, "deviceId", graph.IsGUID, "A device is named by its Intune device id, a GUID.")
 	if err != nil {
 		return err
-	}
-	if !graph.IsGUID(id) {
-		return echo.NewHTTPError(http.StatusBadRequest, "A device is named by its Intune device id, a GUID.")
 	}
 	ctx := c.Request().Context()
 	token, err := h.tokens.GraphToken(ctx)

@@ -33,12 +33,17 @@ func withTicket(path, ticket string) string {
 	return path + "?ticket=" + url.QueryEscape(ticket)
 }
 
-// pathParam returns a path parameter decoded once: Echo hands out the
-// escaped form when the request path holds escapes (a UPN's %23EXT%23).
-func pathParam(c echo.Context, name string) (string, error) {
+// idParam returns a path parameter decoded once (Echo hands out the
+// escaped form when the request path holds escapes, as in a UPN's
+// %23EXT%23), or a 400 with problem when it is not the kind of id valid
+// accepts: an id reaches Graph only in the shape Graph expects.
+func idParam(c echo.Context, name string, valid func(string) bool, problem string) (string, error) {
 	v, err := url.PathUnescape(c.Param(name))
 	if err != nil {
 		return "", echo.NewHTTPError(http.StatusBadRequest, "The address holds a malformed escape sequence.")
+	}
+	if !valid(v) {
+		return "", echo.NewHTTPError(http.StatusBadRequest, problem)
 	}
 	return v, nil
 }

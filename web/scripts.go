@@ -87,12 +87,9 @@ func (h *scriptsHandler) script(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	scriptID, err := pathParam(c, "scriptId")
+	scriptID, err := idParam(c, "scriptId", graph.IsGUID, "A script is named by its id, a GUID.")
 	if err != nil {
 		return err
-	}
-	if !graph.IsGUID(scriptID) {
-		return echo.NewHTTPError(http.StatusBadRequest, "A script is named by its id, a GUID.")
 	}
 	ctx := c.Request().Context()
 	token, err := h.tokens.GraphToken(ctx)
@@ -182,12 +179,9 @@ func (h *scriptsHandler) appDevices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	appID, err := pathParam(c, "appId")
+	appID, err := idParam(c, "appId", graph.IsDetectedAppID, "A detected app is named by its id, 64 hexadecimal digits.")
 	if err != nil {
 		return err
-	}
-	if !graph.IsDetectedAppID(appID) {
-		return echo.NewHTTPError(http.StatusBadRequest, "A detected app is named by its id, 64 hexadecimal digits.")
 	}
 	show, err := showParam(c)
 	if err != nil {
@@ -220,15 +214,11 @@ func runParams(c echo.Context) (ticket, scriptID, runStateID string, err error) 
 	if ticket, err = ticketParam(c); err != nil {
 		return
 	}
-	if scriptID, err = pathParam(c, "scriptId"); err != nil {
+	const problem = "The script or run id in this address is not valid."
+	if scriptID, err = idParam(c, "scriptId", graph.IsGUID, problem); err != nil {
 		return
 	}
-	if runStateID, err = pathParam(c, "runStateId"); err != nil {
-		return
-	}
-	if !graph.IsGUID(scriptID) || !graph.IsRunStateID(runStateID) {
-		err = echo.NewHTTPError(http.StatusBadRequest, "The script or run id in this address is not valid.")
-	}
+	runStateID, err = idParam(c, "runStateId", graph.IsRunStateID, problem)
 	return
 }
 

@@ -35,16 +35,13 @@ func (h *usersHandler) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ref, err := pathParam(c, "user")
+	ref, err := idParam(c, "user", graph.IsUserRef, "A user is named by an object id (a GUID) or a user principal name such as adele@contoso.com.")
 	if err != nil {
 		return err
 	}
 	show, err := showParam(c)
 	if err != nil {
 		return err
-	}
-	if !graph.IsUserRef(ref) {
-		return echo.NewHTTPError(http.StatusBadRequest, "A user is named by an object id (a GUID) or a user principal name such as adele@contoso.com.")
 	}
 	ctx := c.Request().Context()
 	token, err := h.tokens.GraphToken(ctx)

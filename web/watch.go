@@ -42,12 +42,9 @@ type watchHandler struct {
 // status is GET /assistance/{attemptId}: the live state of one attempt, a
 // fragment that asks again while there is something to wait for.
 func (h *watchHandler) status(c echo.Context) error {
-	id, err := pathParam(c, "attemptId")
+	id, err := idParam(c, "attemptId", graph.IsGUID, "An attempt is named by its id, a GUID.")
 	if err != nil {
 		return err
-	}
-	if !graph.IsGUID(id) {
-		return echo.NewHTTPError(http.StatusBadRequest, "An attempt is named by its id, a GUID.")
 	}
 	ctx := c.Request().Context()
 	a, err := h.trail.Get(ctx, id)
