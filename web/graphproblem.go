@@ -25,9 +25,9 @@ func explain(err error) string {
 			return "Intune has no such object for you: it was deleted, or it is outside your scope tags."
 		case ge.Status == http.StatusTooManyRequests:
 			if ge.RetryAfter > 0 {
-				return fmt.Sprintf("Microsoft Graph is throttling requests. Wait %s and try again.", ge.RetryAfter)
+				return fmt.Sprintf("Microsoft Graph is throttling requests and did not carry this one out. Wait %s and try again.", ge.RetryAfter)
 			}
-			return "Microsoft Graph is throttling requests. Wait a minute and try again."
+			return "Microsoft Graph is throttling requests and did not carry this one out. Wait a minute and try again."
 		case ge.Status == http.StatusServiceUnavailable:
 			if ge.RetryAfter > 0 {
 				return fmt.Sprintf("Intune is temporarily unavailable. Try again in %s.", ge.RetryAfter)
