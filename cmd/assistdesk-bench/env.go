@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -27,17 +28,24 @@ const (
 	graphRedirectURI = "http://127.0.0.1/bench-graph-token"
 )
 
-// simulator is how the Graph simulator of an environment runs.
-type simulator struct {
-	tenant  string // graphsim -tenant
-	latency time.Duration
+// system is what an environment runs: the Graph simulator's tenant and
+// faults, and the portal instances on one database.
+type system struct {
+	tenant     string        // graphsim -tenant
+	latency    time.Duration // graphsim -latency
+	writeLimit int           // graphsim -write-limit, writes per 20 s; none when 0
+	// twoInstances starts a second portal on the first one's database.
+	twoInstances bool
+	portalEnv    map[string]string // added to every instance's environment
 }
 
 // environment is the running system under test.
 type environment struct {
 	dir      string
-	portal   string // URL
+	portal   string // URL of the first instance, the one every phase but the burst uses
 	portalP  *child
+	second   string // URL of the second instance; "" when there is none
+	secondP  *child
 	graphsim *child
 	idp      *http.Server
 
@@ -47,10 +55,18 @@ type environment struct {
 	simReady    time.Duration // from starting the simulator until it listened
 }
 
+// portals are the URLs of the instances.
+func (env *environment) portals() []string {
+	if env.second == "" {
+		return []string{env.portal}
+	}
+	return []string{env.portal, env.second}
+}
+
 // startEnvironment starts the demo OpenID provider in this process, the
-// Graph simulator and the portal as child processes, and waits until the
-// portal is ready.
-func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator, stdout io.Writer) (env *environment, err error) {
+// Graph simulator and the portal instances as child processes, and waits
+// until the portals are ready.
+func startEnvironment(ctx context.Context, o options, pin pinning, sys system, stdout io.Writer) (env *environment, err error) {
 	bin, err := filepath.Abs(o.assistdesk)
 	if err != nil {
 		return nil, err
@@ -69,17 +85,26 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator
 		}
 	}()
 
-	portalAddr, err := freeAddr()
-	if err != nil {
-		return env, err
+	portalAddrs := []string{""}
+	if sys.twoInstances {
+		portalAddrs = append(portalAddrs, "")
+	}
+	var callbacks, signedOut []string
+	for i := range portalAddrs {
+		if portalAddrs[i], err = freeAddr(); err != nil {
+			return env, err
+		}
+		callbacks = append(callbacks, "http://"+portalAddrs[i]+"/auth/callback")
+		signedOut = append(signedOut, "http://"+portalAddrs[i]+"/login?signed_out=1")
 	}
 	graphAddr, err := freeAddr()
 	if err != nil {
 		return env, err
 	}
-	env.portal = "http://" + portalAddr
+	env.portal = "http://" + portalAddrs[0]
 
-	// The provider: the demo's people, one client (the portal).
+	// The provider: the demo's people, one client (the portal, at every
+	// instance's address).
 	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return env, err
@@ -94,8 +119,8 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator
 		Clients: []devidp.Client{{
 			ID:                     benchClientID,
 			Secret:                 secret,
-			RedirectURIs:           []string{env.portal + "/auth/callback"},
-			PostLogoutRedirectURIs: []string{env.portal + "/login?signed_out=1"},
+			RedirectURIs:           callbacks,
+			PostLogoutRedirectURIs: signedOut,
 		}, {
 			ID:           graphClientID,
 			Secret:       env.graphSecret,
@@ -110,10 +135,18 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator
 	env.idp = &http.Server{Handler: idp.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go env.idp.Serve(idpLn)
 
+	simArgs := []string{bin, "graphsim", "-addr", graphAddr, "-issuer", issuer, "-tenant", sys.tenant, "-latency", sys.latency.String()}
+	if sys.writeLimit > 0 {
+		simArgs = append(simArgs, "-write-limit", fmt.Sprintf("%d/20s", sys.writeLimit))
+	}
+	simCmd := pin.command(1, simArgs...)
+	// Go's own collector settings: the portal's (GOGC=400 under a 96 MiB
+	// soft limit, for its container) would have the simulator, which is
+	// not under test and holds some 300 MB for the large tenant, collect
+	// without pause.
+	simCmd.Env = append(os.Environ(), "GOGC=100", "GOMEMLIMIT=off")
 	simStart := time.Now()
-	env.graphsim, err = start("graphsim",
-		pin.command(1, bin, "graphsim", "-addr", graphAddr, "-issuer", issuer, "-tenant", sim.tenant, "-latency", sim.latency.String()),
-		filepath.Join(dir, "graphsim-"+sim.tenant+".log"))
+	env.graphsim, err = start("graphsim", simCmd, filepath.Join(dir, "graphsim-"+sys.tenant+".log"))
 	if err != nil {
 		return env, err
 	}
@@ -125,8 +158,6 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator
 	key := make([]byte, 32)
 	rand.Read(key)
 	portalEnv := map[string]string{
-		"ASSISTDESK_LISTEN_ADDR":        portalAddr,
-		"ASSISTDESK_PUBLIC_URL":         env.portal,
 		"ASSISTDESK_OIDC_ISSUER":        issuer,
 		"ASSISTDESK_OIDC_CLIENT_ID":     benchClientID,
 		"ASSISTDESK_OIDC_CLIENT_SECRET": secret,
@@ -135,7 +166,6 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator
 		"ASSISTDESK_TOKEN_KEY":          base64.StdEncoding.EncodeToString(key),
 		"ASSISTDESK_ALLOWED_ROLES":      devidp.RoleTechnician,
 		"ASSISTDESK_AUDITOR_ROLES":      devidp.RoleAuditor,
-		"ASSISTDESK_INSTANCE_NAME":      "bench",
 		"ASSISTDESK_LOG_FORMAT":         "json",
 		"ASSISTDESK_LOG_LEVEL":          o.logLevel,
 		// Every sign-in comes from 127.0.0.1, and one technician sends
@@ -144,19 +174,40 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sim simulator
 		"ASSISTDESK_SIGNIN_RATE_LIMIT": "1000000",
 		"ASSISTDESK_ASSIST_RATE_LIMIT": "1000000",
 	}
-	cmd := pin.command(0, bin, "serve")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir()}
-	for k, v := range portalEnv {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	env.portalP, err = start("portal", cmd, filepath.Join(dir, "portal.log"))
-	if err != nil {
-		return env, err
-	}
-	if err := waitFor(ctx, env.portalP, env.portal+"/readyz", http.StatusOK, 30*time.Second); err != nil {
-		return env, err
+	maps.Copy(portalEnv, sys.portalEnv)
+	// One after the other: the first migrates the database.
+	for i, addr := range portalAddrs {
+		name := "portal"
+		if i > 0 {
+			name = fmt.Sprintf("portal%d", i+1)
+		}
+		p, err := startPortal(ctx, pin, bin, name, addr, portalEnv, filepath.Join(dir, name+".log"))
+		if i == 0 {
+			env.portalP = p
+		} else {
+			env.second, env.secondP = "http://"+addr, p
+		}
+		if err != nil {
+			return env, err
+		}
 	}
 	return env, nil
+}
+
+// startPortal starts `assistdesk serve` named name on addr, configured
+// through the environment as in production, and waits until it is ready.
+func startPortal(ctx context.Context, pin pinning, bin, name, addr string, common map[string]string, logPath string) (*child, error) {
+	cmd := pin.command(0, bin, "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir(),
+		"ASSISTDESK_LISTEN_ADDR=" + addr, "ASSISTDESK_PUBLIC_URL=http://" + addr, "ASSISTDESK_INSTANCE_NAME=bench-" + name}
+	for k, v := range common {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p, err := start(name, cmd, logPath)
+	if err != nil {
+		return nil, err
+	}
+	return p, waitFor(ctx, p, "http://"+addr+"/readyz", http.StatusOK, 30*time.Second)
 }
 
 // waitListening waits until addr accepts connections.
@@ -178,6 +229,7 @@ func waitListening(c *child, addr string, timeout time.Duration) error {
 // close stops what startEnvironment started and removes the working
 // directory unless keep.
 func (env *environment) close(keep bool, stdout io.Writer) {
+	env.secondP.stop()
 	env.portalP.stop()
 	env.graphsim.stop()
 	if env.idp != nil {

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -156,12 +158,15 @@ func (f graphFlow) calls() int {
 }
 
 // replay sends the flow's chains at once and waits for all; every answer
-// must be 200, and is read whole but not decoded.
-func (f graphFlow) replay(c *http.Client) error {
+// must be 200, and is read whole but not decoded. It returns how long each
+// chain took.
+func (f graphFlow) replay(c *http.Client) ([]time.Duration, error) {
+	took := make([]time.Duration, len(f))
 	errs := make([]error, len(f))
 	var wg sync.WaitGroup
 	for i, chain := range f {
 		wg.Go(func() {
+			t0 := time.Now()
 			for _, r := range chain {
 				req, _ := http.NewRequest(r.Method, r.URL.String(), nil)
 				req.Header = r.Header.Clone()
@@ -169,15 +174,11 @@ func (f graphFlow) replay(c *http.Client) error {
 					return
 				}
 			}
+			took[i] = time.Since(t0)
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return took, errors.Join(errs...)
 }
 
 func send(c *http.Client, req *http.Request) error {
@@ -202,4 +203,53 @@ type recorder struct {
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.requests = append(r.requests, req.Clone(context.Background()))
 	return r.next.RoundTrip(req)
+}
+
+// userPageDevices is how many devices the user page asks for without
+// ?show: 50 shown, and one more to know there are more (web/users.go).
+const userPageDevices = 51
+
+// replayUserPages sends the Graph calls of the benchmark user pages, as
+// the portal's client records them, straight to the simulator in shape s
+// (the technicians' concurrency and think time), and returns the latency
+// of each replayed page's slowest call, sorted.
+//
+// The page makes its two calls at once and cannot answer before the later
+// one, so the slowest call of each page is its floor; its p50 is the
+// denominator of the target. (The p50 of the slower endpoint alone would
+// be a little lower: it ignores that either call can be the late one.)
+func replayUserPages(ctx context.Context, o options, env *environment, s shape) ([]time.Duration, error) {
+	token, err := graphToken(env, technicians[0])
+	if err != nil {
+		return nil, err
+	}
+	flows := make([]graphFlow, len(userPages))
+	for i, page := range userPages {
+		upn := strings.TrimPrefix(page, "/users/")
+		flows[i], err = recordFlow(env.graphURL, token,
+			func(ctx context.Context, c *graph.Client, tok string) error {
+				_, err := c.User(ctx, tok, upn)
+				return err
+			},
+			func(ctx context.Context, c *graph.Client, tok string) error {
+				_, err := c.UserDevices(ctx, tok, upn, userPageDevices)
+				return err
+			})
+		if err != nil {
+			return nil, err
+		}
+		if flows[i].calls() != 2 {
+			return nil, fmt.Errorf("setup: %s took %d Graph calls to record, want 2", page, flows[i].calls())
+		}
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 4 * s.workers
+	defer transport.CloseIdleConnections()
+	direct := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	slowest := func(_, k int) (time.Duration, error) {
+		took, err := flows[k%len(flows)].replay(direct)
+		return slices.Max(took), err
+	}
+	closedLoopFunc(ctx, shape{s.workers, o.warmup, s.think}, slowest)
+	return loopResult(closedLoopFunc(ctx, s, slowest), "the user pages' replayed Graph calls")
 }

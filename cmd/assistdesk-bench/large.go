@@ -77,7 +77,7 @@ func measureLarge(ctx context.Context, o options, env *environment, stdout io.Wr
 	transport.MaxIdleConnsPerHost = 4 * o.largeClients
 	defer transport.CloseIdleConnections()
 	fmt.Fprintf(stdout, "large tenant: signing in %d technicians…\n", o.largeClients)
-	browsers, err := signInMany(env.portal, transport, o.largeClients)
+	browsers, err := signInMany([]string{env.portal}, transport, o.largeClients)
 	if err != nil {
 		return nil, err
 	}
@@ -125,17 +125,21 @@ func measureLarge(ctx context.Context, o options, env *environment, stdout io.Wr
 
 		fmt.Fprintf(stdout, "large tenant: %s, %d clients, %s warm-up, %s measured, through the portal and then straight to the simulator…\n",
 			f.name, o.largeClients, o.warmup, o.largeDuration)
-		closedLoopFunc(ctx, o.largeClients, o.warmup, portalGet)
+		warm, load := shape{o.largeClients, o.warmup, 0}, shape{o.largeClients, o.largeDuration, 0}
+		closedLoopFunc(ctx, warm, timed(portalGet))
 		simBefore, _ := cpuTime(env.graphsim.pid())
-		portalPhase := closedLoopFunc(ctx, o.largeClients, o.largeDuration, portalGet)
+		portalPhase := closedLoopFunc(ctx, load, timed(portalGet))
 		simAfter, _ := cpuTime(env.graphsim.pid())
 		portal, err := loopResult(portalPhase, f.path)
 		if err != nil {
 			return nil, err
 		}
-		replay := func(int, int) error { return flow.replay(direct) }
-		closedLoopFunc(ctx, o.largeClients, o.warmup, replay)
-		sim, err := loopResult(closedLoopFunc(ctx, o.largeClients, o.largeDuration, replay), "the replayed Graph calls")
+		replay := timed(func(int, int) error {
+			_, err := flow.replay(direct)
+			return err
+		})
+		closedLoopFunc(ctx, warm, replay)
+		sim, err := loopResult(closedLoopFunc(ctx, load, replay), "the replayed Graph calls")
 		if err != nil {
 			return nil, err
 		}

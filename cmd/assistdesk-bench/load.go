@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,20 +23,45 @@ type phase struct {
 
 func (p phase) requests() int { return len(p.latencies) + p.errors }
 
-// closedLoop runs workers that each send GET requests back to back (no
-// think time) for d, worker i through clients[i%len(clients)], cycling over
-// paths. Every answer must have status want.
-func closedLoop(ctx context.Context, clients []*http.Client, workers int, base string, paths []string, d time.Duration, want int) phase {
-	return closedLoopFunc(ctx, workers, d, func(i, k int) error {
-		return get(clients[i%len(clients)], base+paths[k%len(paths)], want)
-	})
+// shape is how the workers of a phase send: each, for d, a closed loop of
+// a request and then, when think > 0, a pause drawn from an exponential
+// distribution of that mean. With a think time a worker is a technician
+// reading the page before opening the next; without, the phase measures
+// capacity.
+type shape struct {
+	workers int
+	d       time.Duration
+	think   time.Duration
 }
 
-// closedLoopFunc runs workers that each call do back to back for d, worker
-// i with k = i, i+1, …; a call that returns an error is counted as failed.
-// A call still running at the end is let finish and then dropped.
-func closedLoopFunc(ctx context.Context, workers int, d time.Duration, do func(i, k int) error) phase {
-	ctx, cancel := context.WithTimeout(ctx, d)
+// call is one request of worker i (its k-th, counting from i): its latency,
+// or an error.
+type call func(i, k int) (time.Duration, error)
+
+// timed is a call whose latency is f's wall time.
+func timed(f func(i, k int) error) call {
+	return func(i, k int) (time.Duration, error) {
+		t0 := time.Now()
+		err := f(i, k)
+		return time.Since(t0), err
+	}
+}
+
+// closedLoop runs s with GET requests, worker i through
+// clients[i%len(clients)], cycling over paths. Every answer must have
+// status want.
+func closedLoop(ctx context.Context, clients []*http.Client, s shape, base string, paths []string, want int) phase {
+	return closedLoopFunc(ctx, s, timed(func(i, k int) error {
+		return get(clients[i%len(clients)], base+paths[k%len(paths)], want)
+	}))
+}
+
+// closedLoopFunc runs s with do, worker i with k = i, i+1, …; a call that
+// returns an error is counted as failed. A call still running at the end is
+// let finish and then dropped. With a think time every worker also thinks
+// before its first call, so that the workers do not start in step.
+func closedLoopFunc(ctx context.Context, s shape, do call) phase {
+	ctx, cancel := context.WithTimeout(ctx, s.d)
 	defer cancel()
 	var (
 		mu  sync.Mutex
@@ -43,14 +69,13 @@ func closedLoopFunc(ctx context.Context, workers int, d time.Duration, do func(i
 		wg  sync.WaitGroup
 	)
 	started := time.Now()
-	for i := range workers {
+	for i := range s.workers {
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 4096)
 			var errs int
 			var firstErr error
-			for k := i; ctx.Err() == nil; k++ {
-				t0 := time.Now()
-				err := do(i, k)
+			for k := i; pause(ctx, thinkTime(s.think)); k++ {
+				d, err := do(i, k)
 				if ctx.Err() != nil && err != nil {
 					break // cut off by the end of the phase
 				}
@@ -61,7 +86,7 @@ func closedLoopFunc(ctx context.Context, workers int, d time.Duration, do func(i
 					}
 					continue
 				}
-				lat = append(lat, time.Since(t0))
+				lat = append(lat, d)
 			}
 			mu.Lock()
 			out.latencies = append(out.latencies, lat...)
@@ -75,6 +100,28 @@ func closedLoopFunc(ctx context.Context, workers int, d time.Duration, do func(i
 	wg.Wait()
 	out.elapsed = time.Since(started)
 	return out
+}
+
+// thinkTime draws a pause of the given mean from an exponential
+// distribution: memoryless, so technicians pausing independently send as
+// a random (Poisson-like) stream, not in waves. 0 when mean is 0.
+func thinkTime(mean time.Duration) time.Duration {
+	return time.Duration(rand.ExpFloat64() * float64(mean))
+}
+
+// pause waits d and reports whether ctx is still live after it.
+func pause(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // get fetches url, reads the whole body (so the connection is reused) and

@@ -1,13 +1,15 @@
 // Command assistdesk-bench measures the portal against its performance
 // targets with the portal, the Graph simulator and the load generator in
-// separate processes: `assistdesk serve` on CPU 0, `assistdesk graphsim`
-// and this program (load generator and the demo OpenID provider) on CPU 1.
-// It prints a table of figures against targets; a missed target is
-// reported, not fatal, and only a failed setup exits non-zero.
+// separate processes: `assistdesk serve` on CPU 0 (two instances on one
+// database for the burst), `assistdesk graphsim` and this program (load
+// generator and the demo OpenID provider) on CPU 1. It prints a table of
+// figures against targets; a missed target is reported, not fatal, and
+// only a failed setup exits non-zero.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +17,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/assistdesk/assistdesk/internal/config"
 )
 
 func main() {
@@ -30,7 +34,9 @@ func main() {
 type options struct {
 	assistdesk string
 	clients    int
+	think      time.Duration
 	duration   time.Duration
+	saturation time.Duration
 	warmup     time.Duration
 	baseline   time.Duration
 	latency    time.Duration
@@ -38,6 +44,12 @@ type options struct {
 	noPin      bool
 	logLevel   string
 	keep       bool
+
+	burst            int
+	burstOver        time.Duration
+	burstTechnicians int
+	writeBudget      int
+	maxWait          time.Duration
 
 	largeClients  int
 	largeDuration time.Duration
@@ -48,28 +60,44 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("assistdesk-bench", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.assistdesk, "assistdesk", "bin/assistdesk", "path of the assistdesk binary to measure")
-	fs.IntVar(&o.clients, "clients", 64, "concurrent technicians, each with its own signed-in session")
-	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of the measured user-page phase")
+	fs.IntVar(&o.clients, "clients", 64, "technicians of the user-page phases (and clients of the baselines), each with its own signed-in session")
+	fs.DurationVar(&o.think, "think", 250*time.Millisecond, "mean think time of a technician between two user pages (exponentially distributed); the latency targets are judged with it")
+	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of the measured user-page phase with think time, and of its Graph calls replayed straight to the simulator")
+	fs.DurationVar(&o.saturation, "saturation", 10*time.Second, "length of the measured user-page phase without think time (capacity, CPU per page)")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured load before each measured phase")
-	fs.DurationVar(&o.baseline, "baseline", 5*time.Second, "length of each baseline phase (/login, /healthz)")
-	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "the simulated Graph's latency (graphsim -latency)")
+	fs.DurationVar(&o.baseline, "baseline", 5*time.Second, "length of each baseline phase (/login, /healthz) and of the one-technician phase")
+	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "the simulated Graph's latency (graphsim -latency), for the user page and the burst")
 	fs.IntVar(&o.sessions, "sessions", 1000, "signed-in sessions held when the portal's memory is read")
 	fs.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs with taskset")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the portal's ASSISTDESK_LOG_LEVEL (info, as in production, logs every request)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, database) instead of removing it")
+	fs.IntVar(&o.burst, "burst", 1000, "assistance requests of the burst, on distinct devices of the large tenant, over two portal instances on one database (0 skips it)")
+	fs.DurationVar(&o.burstOver, "burst-over", 20*time.Second, "the burst's requests are sent evenly over this long")
+	fs.IntVar(&o.burstTechnicians, "burst-technicians", 100, "signed-in technicians sending the burst")
+	fs.IntVar(&o.writeBudget, "write-budget", 200, "the portals' ASSISTDESK_WRITE_BUDGET (writes per 20 s) in the burst, and the simulator's -write-limit")
+	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "the portals' ASSISTDESK_MAX_WAIT in the burst: how long a queued request may wait for the budget")
 	fs.IntVar(&o.largeClients, "large-clients", 16, "concurrent technicians in the large-tenant phase (0 skips it)")
 	fs.DurationVar(&o.largeDuration, "large-duration", 8*time.Second, "length of each measured large-tenant phase")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if o.clients < 1 || o.sessions < o.clients || o.duration <= 0 || o.latency <= 0 || o.largeClients < 0 || o.largeDuration <= 0 {
-		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, positive -duration, -large-duration and -latency")
+	if o.clients < 1 || o.sessions < o.clients || o.duration <= 0 || o.saturation <= 0 || o.latency <= 0 || o.think < 0 ||
+		o.largeClients < 0 || o.largeDuration <= 0 {
+		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, -think ≥ 0, positive -duration, -saturation, -large-duration and -latency")
+	}
+	if o.burst < 0 || o.burst > burstDevices || o.burstOver <= 0 || o.burstTechnicians < 1 || o.writeBudget < 1 ||
+		o.maxWait <= 0 || o.maxWait > config.MaxWaitLimit {
+		return o, fmt.Errorf("need 0 ≤ -burst ≤ %d, positive -burst-over, -burst-technicians ≥ 1, -write-budget ≥ 1, 0 < -max-wait ≤ %s",
+			burstDevices, config.MaxWaitLimit)
 	}
 	return o, nil
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	o, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -85,15 +113,25 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "pinning: none (%s)\n", pin.reason)
 	}
 
-	rows, err := inEnvironment(ctx, o, pin, simulator{tenant: "demo", latency: o.latency}, stdout, measure)
+	rows, err := inEnvironment(ctx, o, pin, system{tenant: "demo", latency: o.latency}, stdout, measure)
 	if err != nil {
 		return err
+	}
+	if o.burst > 0 {
+		// The large tenant: the duplicate guard allows one pending request
+		// per device, and the demo tenant has fewer devices than requests.
+		fmt.Fprintf(stdout, "burst: starting two portals on one database and a simulator with -tenant large -latency %s -write-limit %d/20s…\n", o.latency, o.writeBudget)
+		burst, err := inEnvironment(ctx, o, pin, burstSystem(o), stdout, measureBurst)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, burst...)
 	}
 	if o.largeClients > 0 {
 		// A second system: the large tenant takes a second to build, and
 		// without Graph latency the ratio is the portal's own overhead.
 		fmt.Fprintln(stdout, "large tenant: starting a portal and a simulator with -tenant large -latency 0…")
-		large, err := inEnvironment(ctx, o, pin, simulator{tenant: "large"}, stdout, measureLarge)
+		large, err := inEnvironment(ctx, o, pin, system{tenant: "large"}, stdout, measureLarge)
 		if err != nil {
 			return err
 		}
@@ -109,11 +147,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// inEnvironment starts a system with the given simulator, measures it with
-// f, and stops it.
-func inEnvironment(ctx context.Context, o options, pin pinning, sim simulator, stdout io.Writer,
+// inEnvironment starts a system, measures it with f, and stops it.
+func inEnvironment(ctx context.Context, o options, pin pinning, sys system, stdout io.Writer,
 	f func(context.Context, options, *environment, io.Writer) ([]row, error)) ([]row, error) {
-	env, err := startEnvironment(ctx, o, pin, sim, stdout)
+	env, err := startEnvironment(ctx, o, pin, sys, stdout)
 	if err != nil {
 		return nil, err
 	}

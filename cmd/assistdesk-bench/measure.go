@@ -35,7 +35,7 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	defer transport.CloseIdleConnections()
 
 	fmt.Fprintf(stdout, "signing in %d technicians…\n", o.clients)
-	browsers, err := signInMany(env.portal, transport, o.clients)
+	browsers, err := signInMany([]string{env.portal}, transport, o.clients)
 	if err != nil {
 		return nil, err
 	}
@@ -56,53 +56,68 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 		return nil, err
 	}
 
-	fmt.Fprintf(stdout, "user page: %d clients, %s warm-up, %s measured…\n", o.clients, o.warmup, o.duration)
-	closedLoop(ctx, browsers, o.clients, env.portal, userPages, o.warmup, http.StatusOK)
-	users, err := measured(ctx, env, browsers, o.clients, userPages, o.duration, http.StatusOK)
+	// The latency targets are about technicians, who read a page before
+	// opening the next: a closed loop with think time.
+	people := shape{o.clients, o.duration, o.think}
+	fmt.Fprintf(stdout, "user page: %d technicians, think time %s on average, %s warm-up, %s measured…\n", o.clients, o.think, o.warmup, o.duration)
+	closedLoop(ctx, browsers, shape{o.clients, o.warmup, o.think}, env.portal, userPages, http.StatusOK)
+	users, err := measured(ctx, env, browsers, people, userPages, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, latencyRows(o, users)...)
+	fmt.Fprintf(stdout, "user page: its Graph calls straight to the simulator, same technicians and think time, %s warm-up, %s measured…\n", o.warmup, o.duration)
+	slowest, err := replayUserPages(ctx, o, env, people)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, latencyRows(o, users, slowest)...)
+
+	// Capacity: the same page without think time, every client sending
+	// back to back. Informational; CPU per page is read here.
+	fmt.Fprintf(stdout, "saturation: user page, %d clients without think time, %s warm-up, %s measured…\n", o.clients, o.warmup, o.saturation)
+	closedLoop(ctx, browsers, shape{o.clients, o.warmup, 0}, env.portal, userPages, http.StatusOK)
+	saturated, err := measured(ctx, env, browsers, shape{o.clients, o.saturation, 0}, userPages, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, saturationRows(o, saturated)...)
 	// The same page for one technician alone: the floor without contention.
-	single, err := measured(ctx, env, browsers[:1], 1, userPages, o.baseline, http.StatusOK)
+	single, err := measured(ctx, env, browsers[:1], shape{1, o.baseline, 0}, userPages, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
 	s := sortedCopy(single.latencies)
-	rows = append(rows, note("user page p50 / p99 for 1 technician alone (no contention)",
+	rows = append(rows, note("user page p50 / p99 for 1 technician alone, no think time (no contention)",
 		ms(percentile(s, 50))+" / "+ms(percentile(s, 99))))
 
 	// Baselines: signed-out clients (no cookie jar), same concurrency.
 	anon := []*http.Client{{Transport: transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	fmt.Fprintf(stdout, "baselines: /login and /healthz, %s each…\n", o.baseline)
-	closedLoop(ctx, anon, o.clients, env.portal, []string{"/login"}, time.Second, http.StatusOK)
-	login, err := measured(ctx, env, anon, o.clients, []string{"/login"}, o.baseline, http.StatusOK)
+	closedLoop(ctx, anon, shape{o.clients, time.Second, 0}, env.portal, []string{"/login"}, http.StatusOK)
+	login, err := measured(ctx, env, anon, shape{o.clients, o.baseline, 0}, []string{"/login"}, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
-	health, err := measured(ctx, env, anon, o.clients, []string{"/healthz"}, o.baseline, http.StatusOK)
+	health, err := measured(ctx, env, anon, shape{o.clients, o.baseline, 0}, []string{"/healthz"}, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, cpuRows(users, login, health)...)
+	rows = append(rows, cpuRows(saturated, login, health)...)
 	rows = append(rows, calls...)
 
 	fmt.Fprintf(stdout, "signing in %d more technicians (to %d sessions)…\n", o.sessions-o.clients, o.sessions)
-	more, err := signInMany(env.portal, transport, o.sessions-o.clients)
+	more, err := signInMany([]string{env.portal}, transport, o.sessions-o.clients)
 	if err != nil {
 		return nil, err
 	}
 	rows = append(rows, memoryRows(env, browsers[0], o.clients+len(more))...)
-	rows = append(rows, row{
-		Figure:   "burst: 1,000 assistance requests in 20 s over two instances stay within the write budget",
-		Measured: "–", Target: "never over ASSISTDESK_WRITE_BUDGET", Result: missing,
-	})
 	return rows, nil
 }
 
-// signInMany signs in n technicians, 8 at a time, each in its own session.
-func signInMany(portal string, transport http.RoundTripper, n int) ([]*http.Client, error) {
+// signInMany signs in n technicians, 8 at a time, each in its own session,
+// technician i at portals[i%len(portals)].
+func signInMany(portals []string, transport http.RoundTripper, n int) ([]*http.Client, error) {
 	browsers := make([]*http.Client, n)
 	errs := make([]error, n)
 	next := make(chan int)
@@ -111,7 +126,7 @@ func signInMany(portal string, transport http.RoundTripper, n int) ([]*http.Clie
 		wg.Go(func() {
 			for i := range next {
 				browsers[i] = newBrowser(transport)
-				errs[i] = signIn(browsers[i], portal, technicians[i%len(technicians)])
+				errs[i] = signIn(browsers[i], portals[i%len(portals)], technicians[i%len(technicians)])
 			}
 		})
 	}
@@ -135,7 +150,7 @@ type result struct {
 }
 
 // measured runs a closed loop and reads the processes' CPU time around it.
-func measured(ctx context.Context, env *environment, clients []*http.Client, workers int, paths []string, d time.Duration, want int) (result, error) {
+func measured(ctx context.Context, env *environment, clients []*http.Client, s shape, paths []string, want int) (result, error) {
 	pids := []int{env.portalP.pid(), env.graphsim.pid(), os.Getpid()}
 	var before [3]time.Duration
 	for i, pid := range pids {
@@ -144,7 +159,7 @@ func measured(ctx context.Context, env *environment, clients []*http.Client, wor
 			return result{}, err
 		}
 	}
-	r := result{phase: closedLoop(ctx, clients, workers, env.portal, paths, d, want)}
+	r := result{phase: closedLoop(ctx, clients, s, env.portal, paths, want)}
 	var after [3]time.Duration
 	for i, pid := range pids {
 		var err error
@@ -162,29 +177,53 @@ func measured(ctx context.Context, env *environment, clients []*http.Client, wor
 	return r, nil
 }
 
-func latencyRows(o options, users result) []row {
+// latencyRows judge the user page of technicians with think time against
+// the slowest of its Graph calls, replayed in the same shape.
+func latencyRows(o options, users result, slowest []time.Duration) []row {
 	s := sortedCopy(users.latencies)
 	p50, p99 := percentile(s, 50), percentile(s, 99)
-	lat := float64(o.latency)
+	g50, g99 := percentile(slowest, 50), percentile(slowest, 99)
 	return []row{
-		note(fmt.Sprintf("user page: requests in %s (%d clients, no think time)", o.duration, o.clients),
+		note(fmt.Sprintf("user page: requests in %s (%d technicians, think time exponential with mean %s)", o.duration, o.clients, o.think),
 			fmt.Sprintf("%d ok, %d failed, %.0f/s", len(users.latencies), users.errors, float64(users.requests())/users.elapsed.Seconds())),
 		note("user page p50 / p99", ms(p50)+" / "+ms(p99)),
-		atMost(fmt.Sprintf("user page p50 ÷ Graph latency (%s)", o.latency), float64(p50)/lat, 1.05, "%.2f", "≤ 1.05"),
-		atMost(fmt.Sprintf("user page p99 − Graph latency (%s)", o.latency), float64(p99-o.latency)/float64(time.Millisecond), 10, "%.2f ms", "≤ 10 ms"),
-		note("CPU busy during the user-page phase: portal (CPU 0) / simulator / load generator+IdP (CPU 1)",
-			fmt.Sprintf("%.0f%% / %.0f%% / %.0f%%", 100*users.portalCPU.Seconds()/users.elapsed.Seconds(),
-				100*users.simCPU.Seconds()/users.elapsed.Seconds(), 100*users.selfCPU.Seconds()/users.elapsed.Seconds())),
+		note(fmt.Sprintf("slowest Graph call of the user page (of its 2, at once), replayed straight to the simulator in the same shape: p50 / p99 (-latency %s)", o.latency),
+			ms(g50)+" / "+ms(g99)),
+		atMost("user page p50 ÷ p50 of its slowest Graph call", float64(p50)/float64(g50), 1.05, "%.2f", "≤ 1.05"),
+		atMost("user page p99 − p99 of its slowest Graph call", float64(p99-g99)/float64(time.Millisecond), 10, "%.2f ms", "≤ 10 ms"),
+		note("CPU busy with technicians: portal (CPU 0) / simulator / load generator+IdP (CPU 1); portal CPU per user page", busy(users)+"; "+us(perRequest(users))),
 	}
+}
+
+// saturationRows describe the user page without think time: capacity,
+// not a target.
+func saturationRows(o options, sat result) []row {
+	s := sortedCopy(sat.latencies)
+	return []row{
+		note(fmt.Sprintf("saturation: user page requests in %s (%d clients, no think time)", o.saturation, o.clients),
+			fmt.Sprintf("%d ok, %d failed, %.0f/s", len(sat.latencies), sat.errors, float64(sat.requests())/sat.elapsed.Seconds())),
+		note("saturation: user page p50 / p99", ms(percentile(s, 50))+" / "+ms(percentile(s, 99))),
+		note("saturation: CPU busy: portal (CPU 0) / simulator / load generator+IdP (CPU 1)", busy(sat)),
+	}
+}
+
+// busy is the share of the phase each process spent on a CPU.
+func busy(r result) string {
+	share := func(d time.Duration) float64 { return 100 * d.Seconds() / r.elapsed.Seconds() }
+	return fmt.Sprintf("%.0f%% / %.0f%% / %.0f%%", share(r.portalCPU), share(r.simCPU), share(r.selfCPU))
 }
 
 func perRequest(r result) time.Duration { return r.portalCPU / time.Duration(r.requests()) }
 
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// cpuRows compare the portal's CPU per page, all measured without think
+// time: the saturated user page has the most requests, so the 10 ms ticks
+// of /proc's CPU time weigh least, and the baselines run the same way.
 func cpuRows(users, login, health result) []row {
 	u, l, h := perRequest(users), perRequest(login), perRequest(health)
-	us := func(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 	rows := []row{
-		note("portal CPU per request: user page / /login (bare templ page) / /healthz", us(u)+" / "+us(l)+" / "+us(h)),
+		note("portal CPU per request, no think time: user page / /login (bare templ page) / /healthz", us(u)+" / "+us(l)+" / "+us(h)),
 		note("baseline throughput: /login / /healthz", fmt.Sprintf("%.0f/s / %.0f/s",
 			float64(login.requests())/login.elapsed.Seconds(), float64(health.requests())/health.elapsed.Seconds())),
 	}

@@ -99,18 +99,21 @@ func start(name string, cmd *exec.Cmd, logPath string) (*child, error) {
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
 // stop sends SIGTERM to this child (taskset execs its command, so the pid
-// is the program's own) and waits a while before killing it.
+// is the program's own) and waits a while before killing it. Stopping a
+// stopped child does nothing more.
 func (c *child) stop() {
 	if c == nil {
 		return
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
 	select {
-	case <-c.done:
+	case err = <-c.done:
 	case <-time.After(15 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.done
+		err = <-c.done
 	}
+	c.done <- err // for a later stop or exited
 }
 
 // exited reports an early exit, with the end of the child's log.

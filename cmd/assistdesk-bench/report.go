@@ -30,10 +30,9 @@ func sortedCopy(d []time.Duration) []time.Duration {
 type verdict string
 
 const (
-	pass    verdict = "pass"
-	fail    verdict = "FAIL"
-	info    verdict = "info" // context for the other rows; no target
-	missing verdict = "not measured"
+	pass verdict = "pass"
+	fail verdict = "FAIL"
+	info verdict = "info" // context for the other rows; no target
 )
 
 // row is one line of the figures table.
@@ -48,6 +47,15 @@ type row struct {
 func atMost(figure string, measured, limit float64, format, target string) row {
 	r := row{Figure: figure, Measured: fmt.Sprintf(format, measured), Target: target, Result: pass}
 	if measured > limit {
+		r.Result = fail
+	}
+	return r
+}
+
+// check is a row that passes when ok.
+func check(figure, measured string, ok bool, target string) row {
+	r := row{Figure: figure, Measured: measured, Target: target, Result: pass}
+	if !ok {
 		r.Result = fail
 	}
 	return r

@@ -39,6 +39,15 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
+func TestCheck(t *testing.T) {
+	if r := check("x", "3 = 3", true, "equal"); r.Result != pass || r.Measured != "3 = 3" {
+		t.Fatalf("ok: %+v", r)
+	}
+	if r := check("x", "3 = 4", false, "equal"); r.Result != fail {
+		t.Fatalf("not ok: %+v", r)
+	}
+}
+
 func TestAtMost(t *testing.T) {
 	if r := atMost("x", 1.05, 1.05, "%.2f", "≤ 1.05"); r.Result != pass || r.Measured != "1.05" {
 		t.Fatalf("at the limit: %+v", r)
@@ -52,7 +61,7 @@ func TestWriteTable(t *testing.T) {
 	rows := []row{
 		atMost("p50 ÷ latency", 1.2, 1.05, "%.2f", "≤ 1.05"),
 		note("requests | s", "123"),
-		{Figure: "burst", Measured: "–", Target: "≤ budget", Result: missing},
+		check("burst other", "0", true, "other = 0"),
 	}
 	var b strings.Builder
 	if err := writeTable(&b, rows); err != nil {
@@ -63,7 +72,7 @@ func TestWriteTable(t *testing.T) {
 		"figure", "p50 ÷ latency  1.20", "FAIL",
 		"| p50 ÷ latency | 1.20 | ≤ 1.05 | FAIL |",
 		`| requests \| s | 123 | – | info |`,
-		"| burst | – | ≤ budget | not measured |",
+		"| burst other | 0 | other = 0 | pass |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -60,7 +60,28 @@ func runGraphsim(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "Graph simulator on %s (tokens from %s). Ctrl-C stops it.\n", base, *issuer)
-	return serveUntilDone(ctx, ln, sim.Handler(), time.Second)
+	err = serveUntilDone(ctx, ln, sim.Handler(), time.Second)
+	writeSummary(stdout, sim, faults.WriteLimit.Window)
+	return err
+}
+
+// writeSummary says, as the simulator stops, what reached it: the most
+// writes it received in any one window of the write limit, whatever their
+// answer, how many of them the write limit refused, and the actions it
+// executed. A load test compares the first with the portal's write budget
+// (assistdesk-bench reads this line).
+func writeSummary(w io.Writer, sim *graphsim.Server, window time.Duration) {
+	if window == 0 {
+		window = 20 * time.Second // WritesInWindow's without a write limit: Intune's
+	}
+	limited := 0
+	for _, r := range sim.Requests() {
+		if r.Fault == "write-limit" {
+			limited++
+		}
+	}
+	fmt.Fprintf(w, "Graph simulator stopped: at most %d writes received in any %s window; %d refused by the write limit; %d requestRemoteAssistance executed\n",
+		sim.WritesInWindow(), window, limited, len(sim.Actions()))
 }
 
 // parseRoutes reads "1,3" into route numbers that can be refused.
