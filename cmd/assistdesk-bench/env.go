@@ -140,11 +140,6 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 		simArgs = append(simArgs, "-write-limit", fmt.Sprintf("%d/20s", sys.writeLimit))
 	}
 	simCmd := pin.command(1, simArgs...)
-	// Go's own collector settings: the portal's (GOGC=400 under a 96 MiB
-	// soft limit, for its container) would have the simulator, which is
-	// not under test and holds some 300 MB for the large tenant, collect
-	// without pause.
-	simCmd.Env = append(os.Environ(), "GOGC=100", "GOMEMLIMIT=off")
 	simStart := time.Now()
 	env.graphsim, err = start("graphsim", simCmd, filepath.Join(dir, "graphsim-"+sys.tenant+".log"))
 	if err != nil {
