@@ -49,10 +49,13 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	db := &DB{DB: sqlDB, Dialect: dialect}
+	// Keep connections for concurrent requests: database/sql keeps two by
+	// default, and under load the rest were opened and closed again and
+	// again (for SQLite: open the files, read the schema, prepare anew).
+	sqlDB.SetMaxIdleConns(16)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	if dialect == Postgres {
 		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(16)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
