@@ -155,7 +155,7 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 		return "", err
 	}
 	s.sessions.Remove(ctx, keyPending)
-	s.sessions.Put(ctx, keyTechnician, t)
+	s.sessions.Put(ctx, keyTechnician, s.policy.Keep(t))
 	s.sessions.Put(ctx, keyTokenID, tokenID)
 	s.sessions.Put(ctx, keyCSRF, csrf)
 	s.sessions.Put(ctx, keyLastSeen, s.now())

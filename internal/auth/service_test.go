@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,28 @@ func TestSignInStateExpiresAfterTenMinutes(t *testing.T) {
 	}
 	if e.svc.CSRFToken(e.ctx) == "" {
 		t.Fatal("sign-in made no anti-forgery token")
+	}
+}
+
+func TestSessionKeepsOnlyTheGroupsThePolicyNames(t *testing.T) {
+	e := newServiceEnv(t)
+	e.svc.policy = Policy{TechnicianGroups: []string{"g-tech"}, AuditorGroups: []string{"g-audit"}}
+	groups := []string{"g-audit", "g-other"}
+	for i := range 150 {
+		groups = append(groups, "g-"+strconv.Itoa(i))
+	}
+	groups = append(groups, "g-tech")
+	state, nonce := e.begin(t)
+	e.answer(e.sign(t, map[string]any{"nonce": nonce, "groups": groups}))
+	if _, err := e.svc.Complete(e.ctx, url.Values{"state": {state}, "code": {"c"}}); err != nil {
+		t.Fatal(err)
+	}
+	who, ok := e.svc.Current(e.ctx)
+	if !ok || !slices.Equal(who.Groups, []string{"g-audit", "g-tech"}) {
+		t.Fatalf("signed in %v with groups %v; want only the policy's g-audit and g-tech", ok, who.Groups)
+	}
+	if !e.svc.policy.IsTechnician(who) || !e.svc.policy.IsAuditor(who) {
+		t.Fatal("the kept groups no longer make a technician and an auditor")
 	}
 }
 

@@ -56,6 +56,17 @@ func (p Policy) IsAuditor(t Technician) bool {
 	return overlaps(t.Roles, p.AuditorRoles) || overlaps(t.Groups, p.AuditorGroups)
 }
 
+// Keep returns t with only the groups this policy names. An Entra ID token
+// can list some 200 group ids; the session, read on every request, keeps
+// the few that decide anything, and no record of the rest.
+func (p Policy) Keep(t Technician) Technician {
+	named := func(g string) bool {
+		return slices.Contains(p.TechnicianGroups, g) || slices.Contains(p.AuditorGroups, g)
+	}
+	t.Groups = slices.DeleteFunc(slices.Clone(t.Groups), func(g string) bool { return !named(g) })
+	return t
+}
+
 // TechnicianRequirement names, for a "not authorised" page, what a person
 // needs to be a technician.
 func (p Policy) TechnicianRequirement() string {
