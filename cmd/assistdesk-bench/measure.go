@@ -72,6 +72,17 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	}
 	rows = append(rows, latencyRows(o, users, slowest)...)
 
+	// The bare page in the same shape: CPU per request depends on the load
+	// (an idle process pays a wake-up per request, a busy one batches), so
+	// the two pages are compared at the technicians' pace.
+	anon := []*http.Client{{Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	fmt.Fprintf(stdout, "/login: %d signed-out clients, think time %s on average, %s measured…\n", o.clients, o.think, o.duration)
+	bare, err := measured(ctx, env, anon, people, []string{"/login"}, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+
 	// Capacity: the same page without think time, every client sending
 	// back to back. Informational; CPU per page is read here.
 	fmt.Fprintf(stdout, "saturation: user page, %d clients without think time, %s warm-up, %s measured…\n", o.clients, o.warmup, o.saturation)
@@ -91,8 +102,6 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 		ms(percentile(s, 50))+" / "+ms(percentile(s, 99))))
 
 	// Baselines: signed-out clients (no cookie jar), same concurrency.
-	anon := []*http.Client{{Transport: transport, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	fmt.Fprintf(stdout, "baselines: /login and /healthz, %s each…\n", o.baseline)
 	closedLoop(ctx, anon, shape{o.clients, time.Second, 0}, env.portal, []string{"/login"}, http.StatusOK)
 	login, err := measured(ctx, env, anon, shape{o.clients, o.baseline, 0}, []string{"/login"}, http.StatusOK)
@@ -103,7 +112,7 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, cpuRows(saturated, login, health)...)
+	rows = append(rows, cpuRows(users, bare, saturated, login, health)...)
 	rows = append(rows, calls...)
 
 	fmt.Fprintf(stdout, "signing in %d more technicians (to %d sessions)…\n", o.sessions-o.clients, o.sessions)
@@ -217,18 +226,24 @@ func perRequest(r result) time.Duration { return r.portalCPU / time.Duration(r.r
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
-// cpuRows compare the portal's CPU per page, all measured without think
-// time: the saturated user page has the most requests, so the 10 ms ticks
-// of /proc's CPU time weigh least, and the baselines run the same way.
-func cpuRows(users, login, health result) []row {
-	u, l, h := perRequest(users), perRequest(login), perRequest(health)
+// cpuRows compare the portal's CPU per page. The target is judged at the
+// technicians' pace, both pages in the same shape; the same comparison
+// without think time (the saturated user page against /login as fast as it
+// goes) is shown beside it: the bare page's cost falls further under load
+// than the user page's, whose Graph calls keep the portal waiting.
+func cpuRows(users, bare, saturated, login, health result) []row {
+	rate := func(r result) string { return fmt.Sprintf("%.0f/s", float64(r.requests())/r.elapsed.Seconds()) }
+	u, b := perRequest(users), perRequest(bare)
+	su, sl, sh := perRequest(saturated), perRequest(login), perRequest(health)
 	rows := []row{
-		note("portal CPU per request, no think time: user page / /login (bare templ page) / /healthz", us(u)+" / "+us(l)+" / "+us(h)),
-		note("baseline throughput: /login / /healthz", fmt.Sprintf("%.0f/s / %.0f/s",
-			float64(login.requests())/login.elapsed.Seconds(), float64(health.requests())/health.elapsed.Seconds())),
+		note("portal CPU per request with technicians' think time: user page ("+rate(users)+") / /login ("+rate(bare)+")", us(u)+" / "+us(b)),
+		note("portal CPU per request, no think time: user page ("+rate(saturated)+") / /login ("+rate(login)+") / /healthz ("+rate(health)+")",
+			us(su)+" / "+us(sl)+" / "+us(sh)),
 	}
-	if l > 0 {
-		rows = append(rows, atMost("portal CPU per user page ÷ per /login page", float64(u)/float64(l), 5, "%.1f×", "≤ 5×"))
+	if b > 0 && sl > 0 {
+		rows = append(rows,
+			atMost("portal CPU per user page ÷ per /login page, technicians' think time", float64(u)/float64(b), 5, "%.1f×", "≤ 5×"),
+			note("the same ratio without think time (each as fast as it goes)", fmt.Sprintf("%.1f×", float64(su)/float64(sl))))
 	}
 	return rows
 }
