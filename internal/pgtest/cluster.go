@@ -158,7 +158,6 @@ func startCluster() (*cluster, error) {
 	}
 	// From here on the watchdog cleans up if this process dies, and
 	// c.stop does when startup fails.
-	handleSignals()
 
 	if err := c.initdb(); err != nil {
 		c.stop()

@@ -72,6 +72,7 @@ func Start(t testing.TB) (url string) {
 	t.Helper()
 	shared.once.Do(func() {
 		began := time.Now()
+		handleSignals()
 		c, err := startCluster()
 		shared.stopMu.Lock() // the signal handler may be reading shared.c
 		shared.c, shared.err = c, err
@@ -92,12 +93,9 @@ func Start(t testing.TB) (url string) {
 	}
 	c := shared.c
 
-	name := "t_" + randomHex(8)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// The name is ours, made of [a-z0-9_] only, so it needs no quoting.
-	if _, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
+	name, err := c.createDatabase()
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -110,6 +108,46 @@ func Start(t testing.TB) (url string) {
 	})
 	return c.url(name)
 }
+
+// createDatabase creates a new, empty database and returns its name.
+func (c *cluster) createDatabase() (string, error) {
+	name := "t_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The name is ours, made of [a-z0-9_] only, so it needs no quoting.
+	if _, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// Cluster is a throwaway cluster for a program rather than a test binary
+// (assistdesk-bench runs its instances on one). Its owner stops it; the
+// watchdog does if the program dies first.
+type Cluster struct{ c *cluster }
+
+// StartCluster starts a cluster as Start does for a test binary, or
+// returns why it could not (the server binaries may be missing).
+func StartCluster() (*Cluster, error) {
+	c, err := startCluster()
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{c: c}, nil
+}
+
+// Database creates a new, empty database and returns its URL, of the same
+// form as Start's.
+func (c *Cluster) Database() (string, error) {
+	name, err := c.c.createDatabase()
+	if err != nil {
+		return "", err
+	}
+	return c.c.url(name), nil
+}
+
+// Stop stops the server and removes its directory.
+func (c *Cluster) Stop() error { return c.c.stop() }
 
 // Main runs the tests of m, then stops the cluster Start may have started,
 // removes its directory, and exits with the tests' code. Call it from

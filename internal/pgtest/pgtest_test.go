@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -180,5 +181,44 @@ func TestMissingBinaries(t *testing.T) {
 				t.Errorf("Start returned without binaries:\n%s", out)
 			}
 		})
+	}
+}
+
+func TestClusterForAProgram(t *testing.T) {
+	if _, ok := pgtest.Available(); !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no PostgreSQL server binaries; CI=true: nothing may be skipped")
+		}
+		t.Skip("no PostgreSQL server binaries")
+	}
+	c, err := pgtest.StartCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Database()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Database()
+	if err != nil || second == first {
+		t.Fatalf("second database %q (first %q): %v", second, first, err)
+	}
+	db := open(t, first)
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE instances (name text)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := sql.Open("pgx", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer after.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := after.PingContext(ctx); err == nil {
+		t.Fatal("the cluster still answers after Stop")
 	}
 }
