@@ -40,7 +40,7 @@ build: ## build ./assistdesk exactly as the Dockerfile does
 	CGO_ENABLED=0 $(GO) build -trimpath -o assistdesk ./cmd/assistdesk
 
 BENCHFLAGS ?=
-bench: ## build both binaries into bin/, then measure the portal against its targets (BENCHMARKS.md)
+bench: test-deps ## build both binaries into bin/, then measure the portal against its targets (BENCHMARKS.md)
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/assistdesk ./cmd/assistdesk
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/assistdesk-bench ./cmd/assistdesk-bench
 	./bin/assistdesk-bench -assistdesk bin/assistdesk $(BENCHFLAGS)

@@ -30,13 +30,16 @@ const burstDevices = graphsim.LargeSharedAccounts * graphsim.LargeSharedDevices
 // is doing: the status fragment's hx-trigger (views/components/watch.templ).
 const pollEvery = 3 * time.Second
 
-// burstSystem is two portals on one SQLite database with the write budget
+// databaseName names -burst-database's values in the report.
+var databaseName = map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}
+
+// burstSystem is two portals on one database with the write budget
 // and MAX_WAIT under test, and a simulator of the large tenant that
 // answers at the user page's latency and limits writes as Intune does, at
 // the budget.
 func burstSystem(o options) system {
 	return system{
-		tenant: "large", latency: o.latency, writeLimit: o.writeBudget, twoInstances: true,
+		tenant: "large", latency: o.latency, writeLimit: o.writeBudget, twoInstances: true, postgres: o.burstDatabase == "postgres",
 		portalEnv: map[string]string{
 			"ASSISTDESK_WRITE_BUDGET": strconv.Itoa(o.writeBudget),
 			"ASSISTDESK_MAX_WAIT":     o.maxWait.String(),
@@ -364,8 +367,8 @@ func burstRows(o options, instances int, spread time.Duration, outcomes []outcom
 		return ""
 	}
 	return []row{
-		note(fmt.Sprintf("burst: %d assistance requests on distinct devices by %d technicians over %s, alternating between %d instances on one SQLite database (budget %d writes per 20 s, MAX_WAIT %s); answer p50 / p99",
-			len(outcomes), o.burstTechnicians, o.burstOver, instances, o.writeBudget, o.maxWait),
+		note(fmt.Sprintf("burst: %d assistance requests on distinct devices by %d technicians over %s, alternating between %d instances on one %s database (budget %d writes per 20 s, MAX_WAIT %s); answer p50 / p99",
+			len(outcomes), o.burstTechnicians, o.burstOver, instances, databaseName[o.burstDatabase], o.writeBudget, o.maxWait),
 			fmt.Sprintf("sent over %.1f s; %s / %s", spread.Seconds(), ms(percentile(answers, 50)), ms(percentile(answers, 99)))),
 		atMost(fmt.Sprintf("burst: most writes Graph received in any %s window (the simulator's count, whatever its answer)", sim.window),
 			float64(sim.maxWrites), float64(o.writeBudget), "%.0f", fmt.Sprintf("≤ %d (the write budget)", o.writeBudget)),

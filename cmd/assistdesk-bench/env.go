@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/assistdesk/assistdesk/internal/devidp"
+	"github.com/assistdesk/assistdesk/internal/pgtest"
 )
 
 const benchClientID = "assistdesk-bench"
@@ -36,7 +37,10 @@ type system struct {
 	writeLimit int           // graphsim -write-limit, writes per 20 s; none when 0
 	// twoInstances starts a second portal on the first one's database.
 	twoInstances bool
-	portalEnv    map[string]string // added to every instance's environment
+	// postgres puts the database on a throwaway PostgreSQL cluster rather
+	// than in a SQLite file.
+	postgres  bool
+	portalEnv map[string]string // added to every instance's environment
 }
 
 // environment is the running system under test.
@@ -48,6 +52,7 @@ type environment struct {
 	secondP  *child
 	graphsim *child
 	idp      *http.Server
+	cluster  *pgtest.Cluster // when the system asks for PostgreSQL
 
 	issuer      string        // the demo OpenID provider
 	graphURL    string        // the simulator's root
@@ -150,6 +155,18 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 	}
 	env.simReady = time.Since(simStart)
 
+	databaseURL := "sqlite:" + filepath.Join(dir, "assistdesk.db")
+	if sys.postgres {
+		// Started from this process, so on its CPU (1), beside the
+		// simulator, as a database on a host of its own would not be.
+		if env.cluster, err = pgtest.StartCluster(); err != nil {
+			return env, fmt.Errorf("the burst's PostgreSQL (or -burst-database sqlite): %w", err)
+		}
+		if databaseURL, err = env.cluster.Database(); err != nil {
+			return env, err
+		}
+	}
+
 	key := make([]byte, 32)
 	rand.Read(key)
 	portalEnv := map[string]string{
@@ -157,7 +174,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 		"ASSISTDESK_OIDC_CLIENT_ID":     benchClientID,
 		"ASSISTDESK_OIDC_CLIENT_SECRET": secret,
 		"ASSISTDESK_GRAPH_URL":          env.graphURL,
-		"ASSISTDESK_DATABASE_URL":       "sqlite:" + filepath.Join(dir, "assistdesk.db"),
+		"ASSISTDESK_DATABASE_URL":       databaseURL,
 		"ASSISTDESK_TOKEN_KEY":          base64.StdEncoding.EncodeToString(key),
 		"ASSISTDESK_ALLOWED_ROLES":      devidp.RoleTechnician,
 		"ASSISTDESK_AUDITOR_ROLES":      devidp.RoleAuditor,
@@ -227,6 +244,11 @@ func (env *environment) close(keep bool, stdout io.Writer) {
 	env.secondP.stop()
 	env.portalP.stop()
 	env.graphsim.stop()
+	if env.cluster != nil {
+		if err := env.cluster.Stop(); err != nil {
+			fmt.Fprintln(stdout, "stopping PostgreSQL:", err)
+		}
+	}
 	if env.idp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		env.idp.Shutdown(ctx)

@@ -48,6 +48,7 @@ type options struct {
 	burst            int
 	burstOver        time.Duration
 	burstTechnicians int
+	burstDatabase    string
 	writeBudget      int
 	maxWait          time.Duration
 
@@ -74,6 +75,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.burst, "burst", 1000, "assistance requests of the burst, on distinct devices of the large tenant, over two portal instances on one database (0 skips it)")
 	fs.DurationVar(&o.burstOver, "burst-over", 20*time.Second, "the burst's requests are sent evenly over this long")
 	fs.IntVar(&o.burstTechnicians, "burst-technicians", 100, "signed-in technicians sending the burst")
+	fs.StringVar(&o.burstDatabase, "burst-database", "postgres", "the burst's shared database: postgres (a throwaway cluster the bench starts, as several instances run in production) or sqlite (one file)")
 	fs.IntVar(&o.writeBudget, "write-budget", 200, "the portals' ASSISTDESK_WRITE_BUDGET (writes per 20 s) in the burst, and the simulator's -write-limit")
 	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "the portals' ASSISTDESK_MAX_WAIT in the burst: how long a queued request may wait for the budget")
 	fs.IntVar(&o.largeClients, "large-clients", 16, "concurrent technicians in the large-tenant phase (0 skips it)")
@@ -86,8 +88,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, -think ≥ 0, positive -duration, -saturation, -large-duration and -latency")
 	}
 	if o.burst < 0 || o.burst > burstDevices || o.burstOver <= 0 || o.burstTechnicians < 1 || o.writeBudget < 1 ||
-		o.maxWait <= 0 || o.maxWait > config.MaxWaitLimit {
-		return o, fmt.Errorf("need 0 ≤ -burst ≤ %d, positive -burst-over, -burst-technicians ≥ 1, -write-budget ≥ 1, 0 < -max-wait ≤ %s",
+		o.maxWait <= 0 || o.maxWait > config.MaxWaitLimit || (o.burstDatabase != "postgres" && o.burstDatabase != "sqlite") {
+		return o, fmt.Errorf("need 0 ≤ -burst ≤ %d, positive -burst-over, -burst-technicians ≥ 1, -write-budget ≥ 1, 0 < -max-wait ≤ %s, -burst-database postgres or sqlite",
 			burstDevices, config.MaxWaitLimit)
 	}
 	return o, nil
@@ -120,7 +122,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if o.burst > 0 {
 		// The large tenant: the duplicate guard allows one pending request
 		// per device, and the demo tenant has fewer devices than requests.
-		fmt.Fprintf(stdout, "burst: starting two portals on one database and a simulator with -tenant large -latency %s -write-limit %d/20s…\n", o.latency, o.writeBudget)
+		fmt.Fprintf(stdout, "burst: starting two portals on one %s database and a simulator with -tenant large -latency %s -write-limit %d/20s…\n",
+			o.burstDatabase, o.latency, o.writeBudget)
 		burst, err := inEnvironment(ctx, o, pin, burstSystem(o), stdout, measureBurst)
 		if err != nil {
 			return err
