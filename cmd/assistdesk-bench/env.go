@@ -160,7 +160,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 		// Started from this process, so on its CPU (1), beside the
 		// simulator, as a database on a host of its own would not be.
 		if env.cluster, err = pgtest.StartCluster(); err != nil {
-			return env, fmt.Errorf("the burst's PostgreSQL (or -burst-database sqlite): %w", err)
+			return env, fmt.Errorf("PostgreSQL for the portal (or -database and -burst-database sqlite): %w", err)
 		}
 		if databaseURL, err = env.cluster.Database(); err != nil {
 			return env, err

@@ -44,6 +44,7 @@ type options struct {
 	noPin      bool
 	logLevel   string
 	keep       bool
+	database   string
 
 	burst            int
 	burstOver        time.Duration
@@ -75,6 +76,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.burst, "burst", 1000, "assistance requests of the burst, on distinct devices of the large tenant, over two portal instances on one database (0 skips it)")
 	fs.DurationVar(&o.burstOver, "burst-over", 20*time.Second, "the burst's requests are sent evenly over this long")
 	fs.IntVar(&o.burstTechnicians, "burst-technicians", 100, "signed-in technicians sending the burst")
+	fs.StringVar(&o.database, "database", "sqlite", "the portal's database for the user-page phases and the large tenant: sqlite (the embedded default, a file) or postgres (a throwaway cluster the bench starts, on CPU 1)")
 	fs.StringVar(&o.burstDatabase, "burst-database", "postgres", "the burst's shared database: postgres (a throwaway cluster the bench starts, as several instances run in production) or sqlite (one file)")
 	fs.IntVar(&o.writeBudget, "write-budget", 200, "the portals' ASSISTDESK_WRITE_BUDGET (writes per 20 s) in the burst, and the simulator's -write-limit")
 	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "the portals' ASSISTDESK_MAX_WAIT in the burst: how long a queued request may wait for the budget")
@@ -88,8 +90,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, -think ≥ 0, positive -duration, -saturation, -large-duration and -latency")
 	}
 	if o.burst < 0 || o.burst > burstDevices || o.burstOver <= 0 || o.burstTechnicians < 1 || o.writeBudget < 1 ||
-		o.maxWait <= 0 || o.maxWait > config.MaxWaitLimit || (o.burstDatabase != "postgres" && o.burstDatabase != "sqlite") {
-		return o, fmt.Errorf("need 0 ≤ -burst ≤ %d, positive -burst-over, -burst-technicians ≥ 1, -write-budget ≥ 1, 0 < -max-wait ≤ %s, -burst-database postgres or sqlite",
+		o.maxWait <= 0 || o.maxWait > config.MaxWaitLimit || databaseName[o.burstDatabase] == "" || databaseName[o.database] == "" {
+		return o, fmt.Errorf("need 0 ≤ -burst ≤ %d, positive -burst-over, -burst-technicians ≥ 1, -write-budget ≥ 1, 0 < -max-wait ≤ %s, -database and -burst-database postgres or sqlite",
 			burstDevices, config.MaxWaitLimit)
 	}
 	return o, nil
@@ -115,7 +117,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "pinning: none (%s)\n", pin.reason)
 	}
 
-	rows, err := inEnvironment(ctx, o, pin, system{tenant: "demo", latency: o.latency}, stdout, measure)
+	fmt.Fprintf(stdout, "database: %s (the burst's: %s)\n", databaseName[o.database], databaseName[o.burstDatabase])
+	postgres := o.database == "postgres"
+	rows, err := inEnvironment(ctx, o, pin, system{tenant: "demo", latency: o.latency, postgres: postgres}, stdout, measure)
 	if err != nil {
 		return err
 	}
@@ -134,7 +138,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		// A second system: the large tenant takes a second to build, and
 		// without Graph latency the ratio is the portal's own overhead.
 		fmt.Fprintln(stdout, "large tenant: starting a portal and a simulator with -tenant large -latency 0…")
-		large, err := inEnvironment(ctx, o, pin, system{tenant: "large"}, stdout, measureLarge)
+		large, err := inEnvironment(ctx, o, pin, system{tenant: "large", postgres: postgres}, stdout, measureLarge)
 		if err != nil {
 			return err
 		}
