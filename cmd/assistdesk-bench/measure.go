@@ -72,6 +72,29 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	}
 	rows = append(rows, latencyRows(o, users, slowest)...)
 
+	// The other pages technicians open, at the same pace (info): a search
+	// that could be a device name (three Graph calls) and a device page.
+	devicePages, err := devicePaths(browsers[0], env.portal)
+	if err != nil {
+		return nil, err
+	}
+	for _, other := range []struct {
+		name  string
+		paths []string
+	}{
+		{`search "adele" (whole page)`, []string{"/search?q=adele"}},
+		{"device page", devicePages},
+	} {
+		fmt.Fprintf(stdout, "%s: %d technicians, think time %s on average, %s measured…\n", other.name, o.clients, o.think, o.baseline)
+		r, err := measured(ctx, env, browsers, shape{o.clients, o.baseline, o.think}, other.paths, http.StatusOK)
+		if err != nil {
+			return nil, err
+		}
+		s := sortedCopy(r.latencies)
+		rows = append(rows, note(other.name+" with technicians' think time: p50 / p99; portal CPU per page",
+			ms(percentile(s, 50))+" / "+ms(percentile(s, 99))+"; "+us(perRequest(r))))
+	}
+
 	// The bare page in the same shape: CPU per request depends on the load
 	// (an idle process pays a wake-up per request, a busy one batches), so
 	// the two pages are compared at the technicians' pace.
@@ -246,6 +269,27 @@ func cpuRows(users, bare, saturated, login, health result) []row {
 			note("the same ratio without think time (each as fast as it goes)", fmt.Sprintf("%.1f×", float64(su)/float64(sl))))
 	}
 	return rows
+}
+
+// deviceLink finds the links to device pages on a user page.
+var deviceLink = regexp.MustCompile(`href="(/devices/[0-9a-fA-F-]{36})"`)
+
+// devicePaths are the device pages the benchmark user pages link to.
+func devicePaths(c *http.Client, portal string) ([]string, error) {
+	var paths []string
+	for _, p := range userPages {
+		body, err := getBody(c, portal+p)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range deviceLink.FindAllStringSubmatch(body, -1) {
+			paths = append(paths, m[1])
+		}
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("setup: the user pages link to no device page")
+	}
+	return paths, nil
 }
 
 // assistancePath finds a route-1 assistance URL on a user page.
