@@ -16,10 +16,7 @@ import (
 )
 
 func main() {
-	// The portal's commands only: the simulator's large tenant alone holds
-	// some 300 MB, which the portal's soft limit would have it collect
-	// without pause (make bench measured its pages 3.5× slower).
-	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "demo") {
+	if runsPortal(os.Args[1:]) {
 		tuneGC(os.Getenv)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -34,6 +31,14 @@ func main() {
 }
 
 var errUsage = errors.New("usage")
+
+// runsPortal says whether the command runs the portal, whose collector
+// tuneGC tunes. Not the simulator's: its large tenant alone holds some
+// 300 MB, which the portal's soft limit would have it collect without
+// pause (make bench measured its pages 3.5× slower).
+func runsPortal(args []string) bool {
+	return len(args) > 0 && (args[0] == "serve" || args[0] == "demo")
+}
 
 // tuneGC trades memory the portal has to spare for CPU: a page view
 // allocates a few tens of kilobytes that die at once, and the default

@@ -118,6 +118,19 @@ func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {
 	}
 }
 
+func TestOnlyThePortalsCommandsTuneTheCollector(t *testing.T) {
+	for _, args := range [][]string{{"serve"}, {"demo", "-addr", "127.0.0.1:0"}} {
+		if !runsPortal(args) {
+			t.Errorf("%v does not tune the collector", args)
+		}
+	}
+	for _, args := range [][]string{nil, {"graphsim", "-tenant", "large"}, {"healthcheck"}, {"help"}} {
+		if runsPortal(args) {
+			t.Errorf("%v tunes the collector as the portal's", args)
+		}
+	}
+}
+
 func TestGCTuningYieldsToTheEnvironment(t *testing.T) {
 	old := debug.SetGCPercent(100)
 	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
