@@ -429,3 +429,15 @@ func TestConnectorStateAndUnsupportedDevicesAreFlaggedBeforeARequest(t *testing.
 		t.Fatalf("an Android Enterprise corporate-owned device is not flagged: %q", note)
 	}
 }
+
+// A rendered page is whole in memory before it is sent, so it says its
+// length instead of arriving in chunks.
+func TestRenderedPagesCarryContentLength(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	resp := get(t, c, s.portal.URL+"/users/"+url.PathEscape(graphsim.DemoAdeleUPN))
+	page := body(t, resp)
+	if resp.ContentLength != int64(len(page)) || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("Content-Length %d, Transfer-Encoding %v, for a page of %d bytes", resp.ContentLength, resp.TransferEncoding, len(page))
+	}
+}

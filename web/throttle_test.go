@@ -69,7 +69,8 @@ func TestThrottlingLongerThanMaxWaitIsFinal(t *testing.T) {
 	}
 	resp := s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[21].ID+"/assistance")
 	text := document(t, resp).Text()
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Wait 30s") {
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Wait 30s") ||
+		!strings.Contains(text, "did not carry this one out") {
 		t.Fatalf("status %d: %s", resp.StatusCode, text)
 	}
 	if n := len(s.graphCalls("POST", "/")); n != 1 {

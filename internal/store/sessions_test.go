@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -90,5 +91,29 @@ func TestStatementCacheIsBounded(t *testing.T) {
 	}
 	if _, err := db.ExecContext(ctx, "SELECT * FROM no_such_table"); err == nil {
 		t.Fatal("a query that does not prepare reported no error")
+	}
+}
+
+// Connections are kept for concurrent requests rather than opened again
+// (for SQLite: the files, the schema, the prepared statements) each time.
+func TestConcurrentConnectionsStayOpen(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const concurrent = 8
+	conns := make([]*sql.Conn, concurrent)
+	for i := range conns {
+		if conns[i], err = db.Conn(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	if idle := db.Stats().Idle; idle != concurrent {
+		t.Fatalf("%d of %d connections kept idle", idle, concurrent)
 	}
 }
