@@ -28,7 +28,7 @@ type assister interface {
 
 // attemptLog is the audit trail as the assistance handler writes it.
 type attemptLog interface {
-	Begin(ctx context.Context, a audit.Attempt, window time.Duration, force bool) (audit.Attempt, error)
+	Begin(ctx context.Context, a audit.Attempt, window time.Duration, confirming string) (audit.Attempt, error)
 	Refuse(ctx context.Context, a audit.Attempt, reason string) (audit.Attempt, error)
 	Complete(ctx context.Context, id string, c audit.Completion) error
 	SetProgress(ctx context.Context, id, state string, retryAt time.Time) error
@@ -152,12 +152,12 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
 	if err != nil {
 		return err
 	}
-	attempt, err = h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again") == "confirmed")
+	attempt, err = h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again"))
 	var dup *audit.DuplicateError
 	switch {
 	case errors.As(err, &dup):
 		h.metrics.RecordAttempt(attempt.Route, string(audit.Refused))
-		return render(c, http.StatusConflict, components.Duplicate(duplicateProps(dup.Earlier, c.Request().URL.RequestURI(), attempt.DeviceName, h.now())))
+		return render(c, http.StatusConflict, components.Duplicate(duplicateProps(dup.Earlier, attempt.ID, c.Request().URL.RequestURI(), attempt.DeviceName, h.now())))
 	case err != nil:
 		noteError(c, err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable,

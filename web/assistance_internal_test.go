@@ -18,7 +18,7 @@ import (
 
 type brokenTrail struct{}
 
-func (brokenTrail) Begin(context.Context, audit.Attempt, time.Duration, bool) (audit.Attempt, error) {
+func (brokenTrail) Begin(context.Context, audit.Attempt, time.Duration, string) (audit.Attempt, error) {
 	return audit.Attempt{}, errors.New("disk full")
 }
 func (brokenTrail) Refuse(context.Context, audit.Attempt, string) (audit.Attempt, error) {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,13 +93,14 @@ func TestDuplicateGuardShowsTheEarlierRequestAndAsksBeforeRepeating(t *testing.T
 		t.Fatalf("second request within a minute: status %d, %s", resp.StatusCode, doc.Text())
 	}
 	again := doc.Find("[data-testid=request-again]")
-	if again.AttrOr("hx-confirm", "") == "" || !strings.Contains(again.AttrOr("hx-vals", ""), "confirmed") {
-		t.Fatal("Request again does not ask for confirmation")
+	var vals struct{ Again string }
+	if again.AttrOr("hx-confirm", "") == "" || json.Unmarshal([]byte(again.AttrOr("hx-vals", "")), &vals) != nil || vals.Again == "" {
+		t.Fatal("Request again does not ask for confirmation of this refusal")
 	}
 	if n := len(s.sim.Actions()); n != 1 {
 		t.Fatalf("%d actions, want 1: the guard let a second request through", n)
 	}
-	if resp := s.htmxPostForm(t, lee, path, url.Values{"again": {"confirmed"}}); resp.StatusCode != http.StatusOK {
+	if resp := s.htmxPostForm(t, lee, path, url.Values{"again": {vals.Again}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("confirmed Request again: status %d", resp.StatusCode)
 	}
 	if n := len(s.sim.Actions()); n != 2 {

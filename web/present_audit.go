@@ -10,7 +10,7 @@ import (
 
 // duplicateProps explains an earlier attempt on the device and offers to
 // ask again, through the same URL with an explicit confirmation.
-func duplicateProps(earlier audit.Attempt, postURL, deviceName string, now time.Time) components.DuplicateProps {
+func duplicateProps(earlier audit.Attempt, refusalID, postURL, deviceName string, now time.Time) components.DuplicateProps {
 	who := earlier.TechnicianName
 	if who == "" {
 		who = earlier.TechnicianUPN
@@ -23,6 +23,7 @@ func duplicateProps(earlier audit.Attempt, postURL, deviceName string, now time.
 		PostURL:   postURL,
 		Confirm:   "Request assistance again on " + orDash(deviceName) + "? Assistance was requested " + ago(earlier.CreatedAt, now) + ".",
 		AttemptID: earlier.ID,
+		RefusalID: refusalID,
 	}
 }
 

@@ -40,23 +40,33 @@ const (
 
 // Attempt is one assistance request as recorded.
 type Attempt struct {
-	ID              string    // random, GUID-like
-	CreatedAt       time.Time // UTC
-	CompletedAt     time.Time // zero while pending
-	TechnicianOID   string
-	TechnicianTID   string
-	TechnicianUPN   string
-	TechnicianName  string
-	TechnicianKey   string // the caller's stable key for the technician
-	TargetUser      string // user id or UPN, "" when reached from a device
-	DeviceID        string
-	DeviceName      string
-	Route           int // the Graph route asked for, 1–4
-	FallbackRoute   int // 0, or the route used after a routing refusal
-	Ticket          string
-	Outcome         Outcome
-	RefusedReason   string // one of the Reason constants when refused
-	GraphStatus     int    // 0 when Graph gave no answer
+	ID             string    // random, GUID-like
+	CreatedAt      time.Time // UTC
+	CompletedAt    time.Time // zero while pending
+	TechnicianOID  string
+	TechnicianTID  string
+	TechnicianUPN  string
+	TechnicianName string
+	TechnicianKey  string // the caller's stable key for the technician
+	TargetUser     string // the route's user id or UPN, "" when reached from a device
+	// UserName and UserUPN are the person the device belongs to, as Graph
+	// named them when the page showed the device, on every route.
+	UserName      string
+	UserUPN       string
+	DeviceID      string
+	DeviceName    string
+	DeviceOS      string // Graph's operatingSystem, e.g. "Windows", "iOS"
+	Route         int    // the Graph route asked for, 1–4
+	FallbackRoute int    // 0, or the route used after a routing refusal
+	Ticket        string
+	Outcome       Outcome
+	RefusedReason string // one of the Reason constants when refused
+	// DuplicateOf is, on a refused duplicate, the attempt that held the
+	// device; ConfirmedBy is the attempt a "Request again" of this refusal
+	// started, "" while it has not been answered.
+	DuplicateOf     string
+	ConfirmedBy     string
+	GraphStatus     int // 0 when Graph gave no answer
 	GraphErrorCode  string
 	GraphRequestID  string
 	ClientRequestID string
@@ -64,6 +74,36 @@ type Attempt struct {
 	ClientIP        string
 	UserAgent       string
 	Instance        string // the portal instance that wrote the attempt
+	// Session is what the device showed after a 204, as last seen.
+	Session Session
+}
+
+// Session is what followed an accepted request on the device.
+type Session struct {
+	State SessionState
+	Error string // Intune's remoteAssistanceSessionErrorDetails, when failed
+	At    time.Time
+}
+
+// SessionState is the state of the remote session an accepted request
+// asked for, as the device reports it.
+type SessionState string
+
+// The session states the follow-up records; the zero value is "not seen".
+const (
+	// SessionWaiting: Intune queued it; the user has not accepted yet.
+	SessionWaiting SessionState = "waiting"
+	// SessionReady: the device shows a session URL.
+	SessionReady SessionState = "ready"
+	// SessionFailed: the device shows session error details.
+	SessionFailed SessionState = "failed"
+	// SessionNotSupported: Intune reports the action as not supported.
+	SessionNotSupported SessionState = "notSupported"
+)
+
+// Final reports whether the session state will not change any more.
+func (s SessionState) Final() bool {
+	return s == SessionReady || s == SessionFailed || s == SessionNotSupported
 }
 
 // Errors a caller tells apart.

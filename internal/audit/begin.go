@@ -2,20 +2,25 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 )
 
 // claimDevice takes the device's claim for an attempt unless another
-// attempt claimed it after cutoff. The primary key on device_id makes two
-// concurrent claims meet in the database: on PostgreSQL the second waits
-// for the first to commit and then sees its claim; on SQLite the write
-// transactions run one after the other.
+// attempt claimed it after cutoff, or the claim is held by the attempt a
+// confirmed "Request again" may replace. The primary key on device_id makes
+// two concurrent claims meet in the database: on PostgreSQL the second
+// waits for the first to commit and then sees its claim; on SQLite the
+// write transactions run one after the other.
 const claimDevice = `INSERT INTO device_claims (device_id, attempt_id, claimed_at) VALUES (?, ?, ?)
 	ON CONFLICT (device_id) DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at
-	WHERE device_claims.claimed_at <= ?`
+	WHERE device_claims.claimed_at <= ? OR device_claims.attempt_id = ?`
+
+// ConfirmWithin is how long a refused duplicate can be answered with
+// "Request again".
+const ConfirmWithin = 10 * time.Minute
 
 // Begin records a as pending before Graph is called; if it returns an
 // error the caller must not call Graph. It sets the fields the trail owns
@@ -23,27 +28,32 @@ const claimDevice = `INSERT INTO device_claims (device_id, attempt_id, claimed_a
 //
 // A device asked for within window before, by anyone on any instance, is
 // not asked for again: Begin then records a refused attempt (returned) and
-// returns a *DuplicateError holding the earlier attempt. force, the
-// technician's confirmed "Request again", bypasses the guard but still
-// claims the device, so the window starts again from this attempt.
-func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, force bool) (Attempt, error) {
+// returns a *DuplicateError holding the earlier attempt.
+//
+// confirming is the id of such a refusal that the technician answered
+// with "Request again", or "". It lets this attempt take the device from
+// the attempt the refusal deferred to: once, for the technician and device
+// it refused, within ConfirmWithin, and only while that attempt still
+// holds the device. Otherwise the guard applies as if nothing had been
+// confirmed, so a hundred copies of one confirmation send one request.
+func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, confirming string) (Attempt, error) {
 	if a.DeviceID == "" {
 		return Attempt{}, errors.New("audit: begin: the device id is missing")
 	}
 	a = t.stamp(a)
 	a.Outcome = Pending
-	cutoff := toMillis(a.CreatedAt.Add(-window))
-	if force {
-		cutoff = math.MaxInt64
-	}
 
 	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("audit: begin for device %s: %w", a.DeviceID, err)
 	}
 	defer tx.Rollback() // undoes everything on an early return; a no-op after Commit
+	replaceable, err := t.replaceable(ctx, tx, a, confirming)
+	if err != nil {
+		return Attempt{}, err
+	}
 	if _, err := tx.ExecContext(ctx, t.db.Rebind(claimDevice),
-		a.DeviceID, a.ID, toMillis(a.CreatedAt), cutoff); err != nil {
+		a.DeviceID, a.ID, toMillis(a.CreatedAt), toMillis(a.CreatedAt.Add(-window)), replaceable); err != nil {
 		return Attempt{}, fmt.Errorf("audit: claim device %s: %w", a.DeviceID, err)
 	}
 	// Whether the upsert changed a row is not reported alike by every
@@ -60,7 +70,11 @@ func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, forc
 			return Attempt{}, err
 		}
 		dup = &DuplicateError{Earlier: earlier}
-		a.Outcome, a.RefusedReason, a.CompletedAt = Refused, ReasonDuplicate, a.CreatedAt
+		a.Outcome, a.RefusedReason, a.CompletedAt, a.DuplicateOf = Refused, ReasonDuplicate, a.CreatedAt, holder
+	} else if replaceable != "" {
+		if _, err := tx.ExecContext(ctx, t.db.Rebind("UPDATE audit_attempts SET confirmed_by = ? WHERE id = ?"), a.ID, confirming); err != nil {
+			return Attempt{}, fmt.Errorf("audit: record the answer to refusal %s: %w", confirming, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, t.db.Rebind(insertAttempt), attemptArgs(a)...); err != nil {
 		return Attempt{}, fmt.Errorf("audit: record attempt on device %s: %w", a.DeviceID, err)
@@ -72,6 +86,30 @@ func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, forc
 		return a, dup
 	}
 	return a, nil
+}
+
+// replaceable is the attempt that a's confirmation of refusal lets it take
+// the device from, or "" (which no claim names) when the refusal is not
+// one a may answer. Whether that attempt still holds the device is the
+// claim's own condition, checked under the claim row's lock: the first of
+// several answers to one refusal takes the device, and the others find it
+// held by that answer.
+func (t *Trail) replaceable(ctx context.Context, tx *sql.Tx, a Attempt, refusal string) (string, error) {
+	if refusal == "" {
+		return "", nil
+	}
+	var earlier string
+	err := tx.QueryRowContext(ctx, t.db.Rebind(`SELECT duplicate_of FROM audit_attempts
+		WHERE id = ? AND outcome = 'refused' AND refused_reason = ? AND confirmed_by = ''
+		AND technician_key = ? AND device_id = ? AND created_at >= ?`),
+		refusal, ReasonDuplicate, a.TechnicianKey, a.DeviceID, toMillis(a.CreatedAt.Add(-ConfirmWithin))).Scan(&earlier)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("audit: read refusal %s: %w", refusal, err)
+	}
+	return earlier, nil
 }
 
 // Refuse records an attempt refused before it reached the duplicate guard,

@@ -15,7 +15,7 @@ func TestBeginThenComplete(t *testing.T) {
 		req := request("dev-1")
 		req.ClientRequestID = "c0ffee00-0000-4000-8000-000000000001"
 
-		begun, err := trail.Begin(ctx, req, time.Minute, false)
+		begun, err := trail.Begin(ctx, req, time.Minute, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestCompleteChangesOnlyPendingAttempts(t *testing.T) {
 	eachDialect(t, func(t *testing.T, url string) {
 		ctx, clock := context.Background(), newClock()
 		trail := New(openDB(t, url), "instance-a", clock.Now)
-		begun, err := trail.Begin(ctx, request("dev-1"), time.Minute, false)
+		begun, err := trail.Begin(ctx, request("dev-1"), time.Minute, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestRefuseRecordsAFinalAttempt(t *testing.T) {
 			t.Error("Refuse accepted the duplicate reason, which only Begin's guard decides")
 		}
 		// A refusal before the guard does not claim the device.
-		if _, err := trail.Begin(ctx, request("dev-1"), time.Minute, false); err != nil {
+		if _, err := trail.Begin(ctx, request("dev-1"), time.Minute, ""); err != nil {
 			t.Errorf("begin after a rate-limit refusal: %v", err)
 		}
 	})
@@ -108,11 +108,11 @@ func TestBeginFailsWhenItCannotRecord(t *testing.T) {
 	eachDialect(t, func(t *testing.T, url string) {
 		db := openDB(t, url)
 		trail := New(db, "instance-a", nil)
-		if _, err := trail.Begin(context.Background(), request(""), time.Minute, false); err == nil {
+		if _, err := trail.Begin(context.Background(), request(""), time.Minute, ""); err == nil {
 			t.Error("Begin without a device id succeeded")
 		}
 		db.Close()
-		if _, err := trail.Begin(context.Background(), request("dev-1"), time.Minute, false); err == nil {
+		if _, err := trail.Begin(context.Background(), request("dev-1"), time.Minute, ""); err == nil {
 			t.Error("Begin on a closed database succeeded")
 		}
 	})

@@ -9,12 +9,14 @@ import (
 	"time"
 )
 
-// csvHeader names the export's columns, one per Attempt field.
+// csvHeader names the export's columns, one per Attempt field. Scripts
+// read them by name and by position: new columns go at the end.
 var csvHeader = []string{"id", "created_at", "completed_at", "technician_oid", "technician_tid",
 	"technician_upn", "technician_name", "technician_key", "target_user", "device_id", "device_name",
 	"route", "fallback_route", "ticket", "outcome", "refused_reason", "graph_status",
 	"graph_error_code", "graph_request_id", "client_request_id", "duration_ms", "client_ip",
-	"user_agent", "instance"}
+	"user_agent", "instance", "user_name", "user_upn", "device_os", "duplicate_of", "confirmed_by",
+	"session_state", "session_error", "session_at"}
 
 // flushEvery rows the export hands what it has to w, so a download
 // starts at once and progresses rather than arriving at the end.
@@ -71,7 +73,8 @@ func csvRecord(record []string, a Attempt) []string {
 		a.DeviceID, a.DeviceName, strconv.Itoa(a.Route), strconv.Itoa(a.FallbackRoute), a.Ticket,
 		string(a.Outcome), a.RefusedReason, strconv.Itoa(a.GraphStatus), a.GraphErrorCode,
 		a.GraphRequestID, a.ClientRequestID, strconv.FormatInt(a.Duration.Milliseconds(), 10),
-		a.ClientIP, a.UserAgent, a.Instance}
+		a.ClientIP, a.UserAgent, a.Instance, a.UserName, a.UserUPN, a.DeviceOS, a.DuplicateOf,
+		a.ConfirmedBy, string(a.Session.State), a.Session.Error, csvTime(a.Session.At)}
 	for i, c := range cells {
 		record[i] = neutralise(c)
 	}

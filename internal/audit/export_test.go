@@ -18,7 +18,7 @@ func TestExportCSVNeutralisesFormulas(t *testing.T) {
 		req := request("dev-1")
 		req.Ticket, req.DeviceName, req.TargetUser, req.TechnicianName = "=1+1", "+cmd", "-2", "@SUM(A1)"
 		req.UserAgent, req.ClientIP = "\tcurl", "\r10.0.0.1"
-		begun, err := trail.Begin(ctx, req, time.Minute, false)
+		begun, err := trail.Begin(ctx, req, time.Minute, "")
 		if err != nil {
 			t.Fatal(err)
 		}

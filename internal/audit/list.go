@@ -14,7 +14,7 @@ import (
 // match everything.
 type Filter struct {
 	Technician string // technician UPN, name or object id
-	User       string // target user
+	User       string // the person: name, UPN, or the route's user id
 	Device     string // device id or name
 	Ticket     string
 	Outcome    Outcome   // exact
@@ -67,13 +67,16 @@ func (t *Trail) List(ctx context.Context, f Filter, p Page) ([]Attempt, string, 
 	return rows, encodeCursor(toMillis(last.CreatedAt), last.ID), nil
 }
 
-// Recent returns a technician's own latest n attempts, newest first.
+// Recent returns a technician's own latest n requests, newest first: the
+// clicks refused before they became a request (a duplicate, the rate
+// limit) are left out.
 func (t *Trail) Recent(ctx context.Context, technicianKey string, n int) ([]Attempt, error) {
 	if n <= 0 {
 		return nil, nil // PostgreSQL refuses a negative LIMIT; SQLite reads it as none
 	}
 	rows, err := t.query(ctx, "SELECT "+columns+" FROM audit_attempts WHERE technician_key = ?"+
-		" ORDER BY created_at DESC, id DESC LIMIT ?", technicianKey, n)
+		" AND refused_reason NOT IN (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?",
+		technicianKey, ReasonDuplicate, ReasonRateLimit, n)
 	if err != nil {
 		return nil, fmt.Errorf("audit: recent attempts of %s: %w", technicianKey, err)
 	}
@@ -117,7 +120,7 @@ func (f Filter) where() ([]string, []any) {
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	contains(f.Technician, "technician_upn", "technician_name", "technician_oid")
-	contains(f.User, "target_user")
+	contains(f.User, "target_user", "user_name", "user_upn")
 	contains(f.Device, "device_id", "device_name")
 	contains(f.Ticket, "ticket")
 	if f.Outcome != "" {

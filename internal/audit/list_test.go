@@ -18,7 +18,8 @@ var listRows = []Attempt{
 	{ID: "a", TechnicianUPN: "ada@contoso.example", TechnicianName: "Ada Lovelace", TechnicianOID: "oid-ada-1",
 		TargetUser: "grace@contoso.example", DeviceID: "dev-aaa", DeviceName: "LAPTOP-RED", Ticket: "INC001", Outcome: Succeeded},
 	{ID: "b", TechnicianUPN: "grace@fabrikam.example", TechnicianName: "Grace Hopper", TechnicianOID: "oid-grace-2",
-		DeviceID: "dev-bbb", DeviceName: "DESKTOP-BLUE", Ticket: "CHG_42", Outcome: Failed},
+		DeviceID: "dev-bbb", DeviceName: "DESKTOP-BLUE", Ticket: "CHG_42", Outcome: Failed,
+		UserName: "Adele Vance", UserUPN: "adele.vance@contoso.example"},
 	{ID: "c", TechnicianUPN: "ada@contoso.example", TechnicianName: "Ada Lovelace", TechnicianOID: "oid-ada-1",
 		TargetUser: "linus@contoso.example", DeviceID: "dev-ccc", DeviceName: "laptop-green", Outcome: Refused},
 	{ID: "d", TechnicianUPN: "grace@fabrikam.example", TechnicianName: "Grace Hopper", TechnicianOID: "oid-grace-2",
@@ -40,6 +41,8 @@ func TestListFilters(t *testing.T) {
 		{"technician oid", Filter{Technician: "oid-grace"}, "db"},
 		{"user", Filter{User: "grace@CONTOSO"}, "da"},
 		{"user, literal percent", Filter{User: "%"}, "e"},
+		{"user by name, on a device route", Filter{User: "adele"}, "b"},
+		{"user by the UPN Graph gave", Filter{User: "VANCE@contoso"}, "b"},
 		{"device id", Filter{Device: "dev-aaa"}, "da"},
 		{"device name", Filter{Device: "laptop"}, "dca"},
 		{"ticket", Filter{Ticket: "inc001"}, "da"},
@@ -98,7 +101,7 @@ func TestListPagesWithoutRepeatsOrGaps(t *testing.T) {
 			}
 			if page == 1 {
 				// A newer attempt written between pages must not shift the next page.
-				if _, err := trail.Begin(ctx, request("dev-new"), time.Minute, false); err != nil {
+				if _, err := trail.Begin(ctx, request("dev-new"), time.Minute, ""); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -121,6 +121,6 @@ func seed(t testing.TB, db *store.DB, n int, build func(i int) Attempt) {
 	}
 }
 
-// seedBatch rows per INSERT keep the parameters (24 a row) well within
+// seedBatch rows per INSERT keep the parameters (32 a row) well within
 // both databases' limits.
 const seedBatch = 100

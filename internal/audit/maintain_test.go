@@ -14,13 +14,13 @@ func TestMarkStaleTouchesOnlyOldPendingAttempts(t *testing.T) {
 	eachDialect(t, func(t *testing.T, url string) {
 		ctx, clock := context.Background(), newClock()
 		trail := New(openDB(t, url), "instance-a", clock.Now)
-		orphan, _ := trail.Begin(ctx, request("dev-1"), time.Minute, false)
-		done, _ := trail.Begin(ctx, request("dev-2"), time.Minute, false)
+		orphan, _ := trail.Begin(ctx, request("dev-1"), time.Minute, "")
+		done, _ := trail.Begin(ctx, request("dev-2"), time.Minute, "")
 		if err := trail.Complete(ctx, done.ID, Completion{Outcome: Succeeded, GraphStatus: 204}); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(10 * time.Minute)
-		fresh, _ := trail.Begin(ctx, request("dev-3"), time.Minute, false)
+		fresh, _ := trail.Begin(ctx, request("dev-3"), time.Minute, "")
 		doneBefore, _ := trail.Get(ctx, done.ID)
 
 		if n, err := trail.MarkStale(ctx, 5*time.Minute); err != nil || n != 1 {
@@ -48,10 +48,10 @@ func TestPurgeDeletesOnlyOldAttemptsAndRecordsItself(t *testing.T) {
 	eachDialect(t, func(t *testing.T, url string) {
 		ctx, clock, db := context.Background(), newClock(), openDB(t, url)
 		trail := New(db, "instance-a", clock.Now)
-		old1, _ := trail.Begin(ctx, request("dev-1"), time.Minute, false)
+		old1, _ := trail.Begin(ctx, request("dev-1"), time.Minute, "")
 		old2, _ := trail.Refuse(ctx, request("dev-2"), ReasonRateLimit)
 		clock.Advance(300 * 24 * time.Hour)
-		kept, _ := trail.Begin(ctx, request("dev-3"), time.Minute, false)
+		kept, _ := trail.Begin(ctx, request("dev-3"), time.Minute, "")
 		clock.Advance(101 * 24 * time.Hour)
 
 		const retention = 400 * 24 * time.Hour
@@ -97,7 +97,7 @@ func TestRunMarksPurgesAndLogs(t *testing.T) {
 		trail := New(db, "instance-a", clock.Now)
 		old, _ := trail.Refuse(ctx, request("dev-1"), ReasonRateLimit)
 		clock.Advance(48 * time.Hour)
-		orphan, _ := trail.Begin(ctx, request("dev-2"), time.Minute, false)
+		orphan, _ := trail.Begin(ctx, request("dev-2"), time.Minute, "")
 		clock.Advance(time.Hour)
 
 		var logs bytes.Buffer

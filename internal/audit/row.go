@@ -13,10 +13,11 @@ import (
 const columns = `id, created_at, completed_at, technician_oid, technician_tid, technician_upn,
 	technician_name, technician_key, target_user, device_id, device_name, route, fallback_route,
 	ticket, outcome, refused_reason, graph_status, graph_error_code, graph_request_id,
-	client_request_id, duration_ms, client_ip, user_agent, instance`
+	client_request_id, duration_ms, client_ip, user_agent, instance, user_name, user_upn, device_os,
+	duplicate_of, confirmed_by, session_state, session_error, session_at`
 
 const insertAttempt = `INSERT INTO audit_attempts (` + columns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // attemptArgs are the values of a's columns for insertAttempt.
 func attemptArgs(a Attempt) []any {
@@ -24,7 +25,8 @@ func attemptArgs(a Attempt) []any {
 		a.TechnicianTID, a.TechnicianUPN, a.TechnicianName, a.TechnicianKey, a.TargetUser,
 		a.DeviceID, a.DeviceName, a.Route, a.FallbackRoute, a.Ticket, string(a.Outcome),
 		a.RefusedReason, a.GraphStatus, a.GraphErrorCode, a.GraphRequestID, a.ClientRequestID,
-		a.Duration.Milliseconds(), a.ClientIP, a.UserAgent, a.Instance}
+		a.Duration.Milliseconds(), a.ClientIP, a.UserAgent, a.Instance, a.UserName, a.UserUPN, a.DeviceOS,
+		a.DuplicateOf, a.ConfirmedBy, string(a.Session.State), a.Session.Error, nullMillis(a.Session.At)}
 }
 
 // scanAttempt reads one row selected with columns.
@@ -32,14 +34,15 @@ func scanAttempt(row interface{ Scan(...any) error }) (Attempt, error) {
 	var (
 		a                 Attempt
 		created, duration int64
-		completed         sql.NullInt64
-		outcome           string
+		completed, sessAt sql.NullInt64
+		outcome, session  string
 	)
 	err := row.Scan(&a.ID, &created, &completed, &a.TechnicianOID, &a.TechnicianTID,
 		&a.TechnicianUPN, &a.TechnicianName, &a.TechnicianKey, &a.TargetUser, &a.DeviceID,
 		&a.DeviceName, &a.Route, &a.FallbackRoute, &a.Ticket, &outcome, &a.RefusedReason,
 		&a.GraphStatus, &a.GraphErrorCode, &a.GraphRequestID, &a.ClientRequestID, &duration,
-		&a.ClientIP, &a.UserAgent, &a.Instance)
+		&a.ClientIP, &a.UserAgent, &a.Instance, &a.UserName, &a.UserUPN, &a.DeviceOS,
+		&a.DuplicateOf, &a.ConfirmedBy, &session, &a.Session.Error, &sessAt)
 	if err != nil {
 		return Attempt{}, err
 	}
@@ -48,6 +51,10 @@ func scanAttempt(row interface{ Scan(...any) error }) (Attempt, error) {
 		a.CompletedAt = fromMillis(completed.Int64)
 	}
 	a.Outcome = Outcome(outcome)
+	a.Session.State = SessionState(session)
+	if sessAt.Valid {
+		a.Session.At = fromMillis(sessAt.Int64)
+	}
 	a.Duration = time.Duration(duration) * time.Millisecond
 	return a, nil
 }
