@@ -9,9 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
+	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/views/components"
@@ -31,6 +33,7 @@ type attemptLog interface {
 	Begin(ctx context.Context, a audit.Attempt, window time.Duration, confirming string) (audit.Attempt, error)
 	Refuse(ctx context.Context, a audit.Attempt, reason string) (audit.Attempt, error)
 	Complete(ctx context.Context, id string, c audit.Completion) error
+	ProgressOf(ctx context.Context, id string) (audit.Progress, int, bool, error)
 	SetProgress(ctx context.Context, id, state string, retryAt time.Time) error
 	ClearProgress(ctx context.Context, id string) error
 }
@@ -66,6 +69,8 @@ type assistanceHandler struct {
 	now                   func() time.Time
 	limit                 *ratelimit.Limiter
 	clientIP              func(c echo.Context) string
+	// facts signs and checks the device facts request forms carry.
+	facts factsKey
 }
 
 // viaUser is route 1, from a user's page.
@@ -79,7 +84,11 @@ func (h *assistanceHandler) viaUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.request(c, graph.UserDeviceRoute(userID, deviceID))
+	facts, err := h.facts.read(c, deviceID)
+	if err != nil {
+		return err
+	}
+	return h.request(c, graph.UserDeviceRoute(userID, deviceID), facts, true)
 }
 
 // viaDevice is route 2, from a device's page.
@@ -88,13 +97,18 @@ func (h *assistanceHandler) viaDevice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.request(c, graph.DeviceRoute(deviceID))
+	facts, err := h.facts.read(c, deviceID)
+	if err != nil {
+		return err
+	}
+	return h.request(c, graph.DeviceRoute(deviceID), facts, true)
 }
 
 // viaScriptRun is route 3, from a script's failed run. The run's device is
-// read first: the audit trail names it, and a route-2 fallback needs it.
+// read first: it names the device and its user for the audit trail, and a
+// route-2 fallback needs its id.
 func (h *assistanceHandler) viaScriptRun(c echo.Context) error {
-	_, scriptID, runStateID, err := runParams(c)
+	scriptID, runStateID, err := runParams(c)
 	if err != nil {
 		return err
 	}
@@ -110,13 +124,14 @@ func (h *assistanceHandler) viaScriptRun(c echo.Context) error {
 	if run.ManagedDevice == nil || !graph.IsGUID(run.ManagedDevice.ID) {
 		return echo.NewHTTPError(http.StatusConflict, "Intune reports no device for this script run, so there is nobody to assist.")
 	}
-	return h.request(c, graph.ScriptRunRoute(scriptID, runStateID, run.ManagedDevice.ID))
+	facts := factsOf(*run.ManagedDevice, graph.User{})
+	return h.request(c, graph.ScriptRunRoute(scriptID, runStateID, facts.DeviceID), facts, false)
 }
 
 // viaAppDevice is route 4, from the devices that share an app with a
 // script run's device.
 func (h *assistanceHandler) viaAppDevice(c echo.Context) error {
-	_, scriptID, runStateID, err := runParams(c)
+	scriptID, runStateID, err := runParams(c)
 	if err != nil {
 		return err
 	}
@@ -129,18 +144,23 @@ func (h *assistanceHandler) viaAppDevice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.request(c, graph.AppDeviceRoute(scriptID, runStateID, appID, deviceID))
+	facts, err := h.facts.read(c, deviceID)
+	if err != nil {
+		return err
+	}
+	return h.request(c, graph.AppDeviceRoute(scriptID, runStateID, appID, deviceID), facts, true)
 }
 
-// request records the attempt, sends the action and renders the outcome in
-// place. Nothing reaches Graph unless the pending row was written first.
-func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
+// request records the attempt, sends the action and answers with where it
+// stands. Nothing reaches Graph unless the pending row was written first.
+// signed says the facts came with the form (route 3 reads them from Graph).
+func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts deviceFacts, signed bool) error {
 	ticket, err := ticketParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	attempt := h.newAttempt(c, route, ticket)
+	attempt := h.newAttempt(c, route, ticket, facts)
 	if ok, wait := h.limit.Allow(attempt.TechnicianKey); !ok {
 		if _, err := h.trail.Refuse(ctx, attempt, audit.ReasonRateLimit); err != nil {
 			noteError(c, err)
@@ -152,33 +172,68 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route) error {
 	if err != nil {
 		return err
 	}
-	attempt, err = h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again"))
+	refusal, err := h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again"))
 	var dup *audit.DuplicateError
 	switch {
 	case errors.As(err, &dup):
 		h.metrics.RecordAttempt(attempt.Route, string(audit.Refused))
-		return render(c, http.StatusConflict, components.Duplicate(duplicateProps(dup.Earlier, attempt.ID, c.Request().URL.RequestURI(), attempt.DeviceName, h.now())))
+		earlier := standing{Attempt: dup.Earlier}
+		if earlier.Outcome == audit.Pending {
+			if earlier.progress, earlier.position, earlier.waiting, err = h.trail.ProgressOf(ctx, earlier.ID); err != nil {
+				noteError(c, err)
+			}
+		}
+		return h.answer(c, http.StatusConflict, components.Duplicate(components.DuplicateProps{
+			Earlier:    requestProps(earlier, attempt.TechnicianKey, h.now()),
+			DeviceID:   attempt.DeviceID,
+			DeviceName: orDash(attempt.DeviceName),
+			RefusalID:  refusal.ID,
+			PostURL:    c.Request().URL.RequestURI(),
+			Fields:     formFields(c, h.facts, facts, signed, c.FormValue("return_to")),
+		}))
 	case err != nil:
 		noteError(c, err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable,
 			"The request could not be recorded in the audit trail, so nothing was sent to Intune. Try again in a moment.")
 	}
-	return h.send(c, attempt, token, route)
+	return h.send(c, refusal, token, route)
+}
+
+// answer shows where a request stands: in place for htmx; without
+// JavaScript, back on the page, which shows every device's latest request.
+func (h *assistanceHandler) answer(c echo.Context, status int, where templ.Component) error {
+	if c.Request().Header.Get("HX-Request") != "true" {
+		return c.Redirect(http.StatusSeeOther, auth.SafeReturnTo(c.FormValue("return_to")))
+	}
+	return render(c, status, where)
+}
+
+// formFields are the hidden fields of a request form: the device's facts,
+// signed (unless the request reads them from Graph itself), the
+// anti-forgery token, and the page to return to without JavaScript.
+func formFields(c echo.Context, key factsKey, facts deviceFacts, signed bool, returnTo string) []components.Field {
+	var fields []components.Field
+	if signed {
+		fields = key.fields(facts)
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	return append(fields, components.Field{Name: "csrf_token", Value: csrf}, components.Field{Name: "return_to", Value: auth.SafeReturnTo(returnTo)})
 }
 
 // complete writes the outcome. It must not be lost to the technician's
 // browser going away, so it does not use the request's context.
-func (h *assistanceHandler) complete(note func(error), attempt audit.Attempt, done audit.Completion) {
+func (h *assistanceHandler) complete(note func(error), attempt audit.Attempt, done audit.Completion) audit.Attempt {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := h.trail.Complete(ctx, attempt.ID, done); err != nil {
 		note(err)
 	}
 	h.metrics.RecordAttempt(attempt.Route, string(done.Outcome))
+	return attempt.Completed(done, h.now())
 }
 
 // newAttempt describes the request for the audit trail.
-func (h *assistanceHandler) newAttempt(c echo.Context, route graph.Route, ticket string) audit.Attempt {
+func (h *assistanceHandler) newAttempt(c echo.Context, route graph.Route, ticket string, facts deviceFacts) audit.Attempt {
 	t := technicianOf(c)
 	return audit.Attempt{
 		TechnicianOID:  t.ObjectID,
@@ -187,25 +242,16 @@ func (h *assistanceHandler) newAttempt(c echo.Context, route graph.Route, ticket
 		TechnicianName: t.DisplayName(),
 		TechnicianKey:  t.Key(),
 		TargetUser:     route.UserID,
+		UserName:       facts.UserName,
+		UserUPN:        facts.UserUPN,
 		DeviceID:       route.DeviceID,
-		DeviceName:     shownDeviceName(c.FormValue("device_name")),
+		DeviceName:     facts.Name,
+		DeviceOS:       facts.OS,
 		Route:          route.Number,
 		Ticket:         ticket,
 		ClientIP:       h.clientIP(c),
 		UserAgent:      truncateRunes(c.Request().UserAgent(), 256),
 	}
-}
-
-// shownDeviceName is the device name as the page showed it, sent back with
-// the request: a label for the audit trail, never used to address Graph.
-func shownDeviceName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	return truncateRunes(strings.TrimSpace(s), 256)
 }
 
 func truncateRunes(s string, n int) string {
@@ -217,8 +263,3 @@ func truncateRunes(s string, n int) string {
 	}
 	return s
 }
-
-// outcomeUnknown: the action is not idempotent, and without an answer
-// nobody knows whether Intune took it.
-const outcomeUnknown = "Outcome unknown: Intune may or may not have queued the request. Check the device's actions in Intune " +
-	"(or wait 60 s and look at this device again) before retrying."

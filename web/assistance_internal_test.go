@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,9 @@ func (brokenTrail) SetProgress(context.Context, string, string, time.Time) error
 	return nil
 }
 func (brokenTrail) ClearProgress(context.Context, string) error { return nil }
+func (brokenTrail) ProgressOf(context.Context, string) (audit.Progress, int, bool, error) {
+	return audit.Progress{}, 0, false, nil
+}
 
 type countingGraph struct{ calls int }
 
@@ -44,11 +49,18 @@ func (staticToken) RenewGraphToken(context.Context, string) (string, error) { re
 
 func TestNoGraphCallWithoutThePendingRow(t *testing.T) {
 	g := &countingGraph{}
-	h := &assistanceHandler{graph: g, tokens: staticToken{}, trail: brokenTrail{}, now: time.Now,
+	key := factsKey(make([]byte, 32))
+	h := &assistanceHandler{graph: g, tokens: staticToken{}, trail: brokenTrail{}, now: time.Now, facts: key,
 		limit: ratelimit.New(30, time.Now), clientIP: func(echo.Context) string { return "127.0.0.1" }}
 	e := echo.New()
 	rec := httptest.NewRecorder()
-	c := e.NewContext(httptest.NewRequest(http.MethodPost, "/devices/6e2b1c3a-1f2d-4a5b-8c9d-0e1f2a3b4c5d/assistance", nil), rec)
+	form := url.Values{}
+	for _, f := range key.fields(deviceFacts{DeviceID: "6e2b1c3a-1f2d-4a5b-8c9d-0e1f2a3b4c5d", Name: "PC-1"}) {
+		form.Set(f.Name, f.Value)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/devices/6e2b1c3a-1f2d-4a5b-8c9d-0e1f2a3b4c5d/assistance", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := e.NewContext(req, rec)
 	c.SetParamNames("deviceId")
 	c.SetParamValues("6e2b1c3a-1f2d-4a5b-8c9d-0e1f2a3b4c5d")
 	c.Set(technicianKey, auth.Technician{Subject: "s", Issuer: "i"})

@@ -55,8 +55,12 @@ func (h *auditHandler) page(c echo.Context) error {
 	m := pages.AuditPage{
 		Page:   pageFor(c, "Audit trail"),
 		Filter: form,
-		Rows:   attemptRows(rows),
 		CSVURL: "/audit?" + withParam(form.Query(), "format", "csv"),
+	}
+	// An auditor may not open technicians' pages: each link narrows the trail.
+	for _, a := range rows {
+		person := firstOf(a.UserUPN, a.TargetUser)
+		m.Rows = append(m.Rows, attemptRow(a, "", auditLink("device", a.DeviceID), auditLink("user", person), auditLink("ticket", a.Ticket)))
 	}
 	if next != "" {
 		m.NextURL = "/audit?" + withParam(form.Query(), "after", next)
@@ -65,6 +69,14 @@ func (h *auditHandler) page(c echo.Context) error {
 		m.FirstURL = "/audit?" + form.Query().Encode()
 	}
 	return render(c, http.StatusOK, pages.Audit(m))
+}
+
+// auditLink is the trail filtered by one value, "" for no value.
+func auditLink(filter, value string) string {
+	if value == "" {
+		return ""
+	}
+	return "/audit?" + url.Values{filter: {value}}.Encode()
 }
 
 func withParam(q url.Values, k, v string) string {

@@ -3,11 +3,11 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
@@ -28,7 +28,7 @@ func TestEveryAssistanceRequestIsAudited(t *testing.T) {
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
 
-	resp := s.htmxPostForm(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance?ticket=INC-77", url.Values{"device_name": {device.DeviceName}})
+	resp := s.assist(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance?ticket=INC-77", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -66,7 +66,7 @@ func TestFailedAndUnknownOutcomesAreAudited(t *testing.T) {
 			w.Write([]byte(`{"error":{"code":"Nope","message":"x","innerError":{"request-id":"rid"}}}`))
 			return true
 		})
-		s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+		s.assist(t, c, "/devices/"+device.ID+"/assistance", nil)
 	}
 	s.failGraph(nil)
 	got := map[int]audit.Outcome{}
@@ -86,21 +86,28 @@ func TestDuplicateGuardShowsTheEarlierRequestAndAsksBeforeRepeating(t *testing.T
 	device := s.sim.Tenant().Devices[3]
 	path := "/devices/" + device.ID + "/assistance"
 
-	s.htmxPost(t, harper, path)
-	resp := s.htmxPost(t, lee, path)
+	s.assist(t, harper, path, nil)
+	resp := s.assist(t, lee, path, nil)
 	doc := document(t, resp)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(doc.Find("[data-testid=duplicate]").Text(), "Harper Helpdesk") {
 		t.Fatalf("second request within a minute: status %d, %s", resp.StatusCode, doc.Text())
 	}
-	again := doc.Find("[data-testid=request-again]")
-	var vals struct{ Again string }
-	if again.AttrOr("hx-confirm", "") == "" || json.Unmarshal([]byte(again.AttrOr("hx-vals", "")), &vals) != nil || vals.Again == "" {
-		t.Fatal("Request again does not ask for confirmation of this refusal")
+	// The earlier request is shown as it stands, and asking again is a
+	// question in a dialog, answering this refusal.
+	if doc.Find("[data-testid=duplicate] [data-testid=request]").AttrOr("data-phase", "") != "accepted" {
+		t.Fatalf("the duplicate notice does not show the earlier request: %s", doc.Text())
+	}
+	dialog := doc.Find("[data-testid=again-dialog]")
+	opener := doc.Find("[data-testid=request-again]")
+	refusal := dialog.Find("input[name=again]").AttrOr("value", "")
+	if opener.AttrOr("commandfor", "") != dialog.AttrOr("id", "") || opener.AttrOr("command", "") != "show-modal" || refusal == "" ||
+		dialog.Find("form").AttrOr("hx-post", "") != path {
+		t.Fatal("Request again does not ask, in a dialog, for confirmation of this refusal")
 	}
 	if n := len(s.sim.Actions()); n != 1 {
 		t.Fatalf("%d actions, want 1: the guard let a second request through", n)
 	}
-	if resp := s.htmxPostForm(t, lee, path, url.Values{"again": {vals.Again}}); resp.StatusCode != http.StatusOK {
+	if resp := s.assist(t, lee, path, url.Values{"again": {refusal}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("confirmed Request again: status %d", resp.StatusCode)
 	}
 	if n := len(s.sim.Actions()); n != 2 {
@@ -118,12 +125,16 @@ func TestDuplicateGuardShowsTheEarlierRequestAndAsksBeforeRepeating(t *testing.T
 }
 
 func TestAuditPageIsForAuditorsAndFilters(t *testing.T) {
-	s := newStack(t)
+	// A device's name comes from Graph, and Intune lets anyone who enrols
+	// a device name it: try a formula.
+	tenant := graphsim.DemoTenant(time.Now())
+	for i := range 3 {
+		tenant.Devices[i].DeviceName = `=HYPERLINK("http://evil.example")`
+	}
+	s := newStackWith(t, stackOptions{tenant: tenant})
 	harper := s.signedIn(t)
 	for i, ticket := range []string{"INC-1", "INC-2", "INC-3"} {
-		// The device name as the page sent it is the technician's input: try a formula.
-		s.htmxPostForm(t, harper, "/devices/"+s.sim.Tenant().Devices[i].ID+"/assistance?ticket="+ticket,
-			url.Values{"device_name": {"=HYPERLINK(\"http://evil.example\")"}})
+		s.assist(t, harper, "/devices/"+s.sim.Tenant().Devices[i].ID+"/assistance?ticket="+ticket, nil)
 	}
 	if resp := get(t, harper, s.portal.URL+"/audit"); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a technician without the auditor role: /audit status %d, want 403", resp.StatusCode)
@@ -138,7 +149,8 @@ func TestAuditPageIsForAuditorsAndFilters(t *testing.T) {
 	if rows.Length() != 1 || !strings.Contains(rows.Text(), "INC-2") || !strings.Contains(rows.Text(), "Harper Helpdesk") {
 		t.Fatalf("filter by ticket: %d rows: %s", rows.Length(), rows.Text())
 	}
-	if href := rows.Find("a[href^='/devices/']").AttrOr("href", ""); href != "/devices/"+s.sim.Tenant().Devices[1].ID+"?ticket=INC-2" {
+	// An auditor cannot open a device's page: the device narrows the trail.
+	if href := rows.Find("[data-testid=device-cell] a").AttrOr("href", ""); href != "/audit?device="+s.sim.Tenant().Devices[1].ID {
 		t.Errorf("the row links to %q", href)
 	}
 	if resp := get(t, avery, s.portal.URL+"/audit?outcome=maybe"); resp.StatusCode != http.StatusBadRequest {
@@ -172,7 +184,7 @@ func TestSearchPageShowsTheTechniciansOwnRecentRequests(t *testing.T) {
 	s := newStack(t)
 	harper := s.signedIn(t)
 	device := s.sim.Tenant().Devices[5]
-	s.htmxPostForm(t, harper, "/devices/"+device.ID+"/assistance?ticket=INC-5", url.Values{"device_name": {device.DeviceName}})
+	s.assist(t, harper, "/devices/"+device.ID+"/assistance?ticket=INC-5", nil)
 	recent := document(t, get(t, harper, s.portal.URL+"/")).Find("[data-testid=recent] [data-testid=attempt]")
 	if recent.Length() != 1 || !strings.Contains(recent.Text(), device.DeviceName) || !strings.Contains(recent.Text(), "INC-5") {
 		t.Fatalf("recent requests: %d: %s", recent.Length(), recent.Text())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/ratelimit"
+	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -98,8 +99,7 @@ var providerSentences = map[string]string{
 }
 
 func (h *authHandler) signInFailed(c echo.Context, err error) error {
-	problem := pages.ProblemPage{
-		Page:       layouts.Page{Title: "Sign-in failed"},
+	problem := components.ProblemProps{
 		Status:     http.StatusBadRequest,
 		Title:      "Sign-in failed",
 		ActionText: "Sign in again",
@@ -143,7 +143,7 @@ func (h *authHandler) signInFailed(c echo.Context, err error) error {
 		noteError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, problem.Status, pages.Problem(problem))
+	return render(c, problem.Status, pages.Problem(pages.ProblemPage{Page: layouts.Page{Title: problem.Title}, Problem: problem}))
 }
 
 // logout ends the session here and at the provider. It is a POST: a GET

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,7 +22,7 @@ type deviceReader interface {
 type devicesHandler struct {
 	graph  deviceReader
 	tokens graphTokens
-	now    func() time.Time
+	cards  deviceCards
 	// publicURL makes the absolute links pasted into tickets.
 	publicURL *url.URL
 	connector *connectorStates
@@ -30,10 +30,7 @@ type devicesHandler struct {
 
 // page shows one managed device; it is also where device deep links land.
 func (h *devicesHandler) page(c echo.Context) error {
-	ticket, err := ticketParam(c)
-	if err != nil {
-		return err
-	}
+	ticket := pageTicket(c)
 	id, err := idParam(c, "deviceId", graph.IsGUID, "A device is named by its Intune device id, a GUID.")
 	if err != nil {
 		return err
@@ -56,31 +53,39 @@ func (h *devicesHandler) page(c echo.Context) error {
 	wg.Wait()
 	if graph.IsNotFound(err) {
 		noteError(c, err)
-		return echo.NewHTTPError(http.StatusNotFound, "Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags.")
+		return notFound(c, "Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags. Search for it by name or serial number.", "")
 	}
 	if err != nil {
-		noteError(c, err)
-		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, "read this device"))
+		return readFailure(c, err, "read this device")
 	}
 	m := pages.DevicePage{
-		Page:             pageFor(c, d.DeviceName),
-		Ticket:           ticket,
-		SearchURL:        withTicket("/", ticket),
-		Device:           deviceProps(d, h.now(), withTicket(devicePath(d.ID)+"/assistance", ticket)),
-		TicketLink:       ticketLink(h.publicURL, devicePath(d.ID), ticket),
-		ConnectorWarning: connectorWarning(connector),
+		Page:       pageFor(c, d.DeviceName),
+		Ticket:     ticket,
+		SearchURL:  withTicket("/", ticket.Ref),
+		TicketLink: ticketLink(h.publicURL, devicePath(id), ticket.Ref),
+		Connector:  connector,
 	}
-	if graph.IsGUID(d.UserID) {
-		m.UserURL = withTicket(userPath(d.UserID), ticket)
-	}
-	details := deviceDetails(d)
-	if usersErr != nil {
+	// The primary user is whom the device is for; Intune's own user on
+	// the device is the one who enrolled it.
+	var primary graph.User
+	switch {
+	case usersErr != nil:
 		noteError(c, usersErr)
-		details.PrimaryUser = "could not be read"
-	} else if len(users) > 0 {
-		details.PrimaryUser = firstOf(users[0].DisplayName, users[0].UserPrincipalName)
-		details.PrimaryUserURL = withTicket(userPath(users[0].ID), ticket)
+		m.PrimaryUserUnread = true
+	case len(users) > 0:
+		primary = users[0]
+		m.PrimaryUser = firstOf(primary.DisplayName, primary.UserPrincipalName)
+		m.PrimaryUserURL = withTicket(userPath(strings.ToLower(primary.ID)), ticket.Ref)
 	}
-	m.Device.Details = &details
+	cards, err := h.cards.cards(c, []graph.ManagedDevice{d}, cardsOf{
+		person:    &primary,
+		assist:    func(graph.ManagedDevice) string { return devicePath(id) + "/assistance" },
+		signed:    true,
+		connector: connector,
+		ticket:    ticket.Ref,
+	})
+	m.RequestsMissing = err != nil
+	m.Device = cards[0]
+	m.Device.Details = deviceDetails(d)
 	return render(c, http.StatusOK, pages.Device(m))
 }

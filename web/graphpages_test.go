@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/signintest"
 )
 
 // signedIn returns a browser signed in as Harper.
@@ -129,12 +130,19 @@ func TestUserPage(t *testing.T) {
 			if n := doc.Find("[data-testid=device]").Length(); n != tt.devices {
 				t.Errorf("%d device cards, want %d", n, tt.devices)
 			}
-			if n := doc.Find("button[data-testid=assist]").Length(); n != tt.devices {
-				t.Errorf("%d assistance buttons, want %d", n, tt.devices)
-			}
-			doc.Find("button[data-testid=assist]").Each(func(_ int, b *goqSel) {
-				if !strings.HasPrefix(b.Text(), "Request assistance") || b.Next().AttrOr("role", "") != "status" {
-					t.Errorf("button %q has no status element beside it", b.Text())
+			// Each device has one request control: the button, or for a
+			// device the portal knows cannot take it, the reason and "Try anyway".
+			doc.Find("[data-testid=device]").Each(func(_ int, d *goqSel) {
+				block := d.Find("[data-testid=assist-block]")
+				buttons := block.Find("button[data-testid=assist], button[data-testid=try-anyway]")
+				blocked := block.Find("[data-testid=blocked]").Length() == 1
+				if buttons.Length() != 1 || block.Find("[role=status]").Length() != 1 ||
+					blocked != (buttons.AttrOr("data-testid", "") == "try-anyway") {
+					t.Errorf("device %s: %d request controls, blocked %v, %d status regions", d.AttrOr("data-device-id", ""),
+						buttons.Length(), blocked, block.Find("[role=status]").Length())
+				}
+				if !blocked && buttons.Text() != "Request assistance" {
+					t.Errorf("the button says %q", buttons.Text())
 				}
 			})
 			if tt.status == 400 && len(s.sim.Requests()) != before {
@@ -172,11 +180,12 @@ func TestDevicePage(t *testing.T) {
 	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
 
 	doc := document(t, get(t, c, s.portal.URL+"/devices/"+device.ID+"?ticket=INC-3"))
-	if got := doc.Find("[data-testid=device] h3").Text(); got != device.DeviceName {
+	if got := doc.Find("h1").Text(); got != device.DeviceName {
 		t.Fatalf("device page shows %q, want %q", got, device.DeviceName)
 	}
-	if post := doc.Find("button[data-testid=assist]").AttrOr("hx-post", ""); post != "/devices/"+device.ID+"/assistance?ticket=INC-3" {
-		t.Errorf("the button posts to %q", post)
+	form := doc.Find("[data-testid=device] form.assist-form")
+	if post := form.AttrOr("hx-post", ""); post != "/devices/"+device.ID+"/assistance?ticket=INC-3" || form.AttrOr("action", "") != post {
+		t.Errorf("the request form posts to %q", post)
 	}
 	for ref, status := range map[string]int{"00000000-0000-4000-8000-000000000000": 404, "not-a-guid": 400} {
 		if resp := get(t, c, s.portal.URL+"/devices/"+ref); resp.StatusCode != status {
@@ -191,10 +200,15 @@ func TestRequestAssistanceSucceedsOnRoute1(t *testing.T) {
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
 
-	resp := s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")
+	resp := s.assist(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance", nil)
 	doc := document(t, resp)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Find("[data-testid=outcome-ok]").Text(), "204 No Content") {
+	request := doc.Find("[data-testid=request]")
+	if resp.StatusCode != http.StatusOK || request.AttrOr("data-phase", "") != "accepted" ||
+		request.Find("[data-testid=graph-status]").Text() != "HTTP 204 No Content" {
 		t.Fatalf("status %d: %s", resp.StatusCode, doc.Text())
+	}
+	if say := request.Find(".say").Text(); !strings.Contains(say, "Adele Vance") || !strings.Contains(say, "Company Portal") {
+		t.Errorf("the outcome does not say what to tell the caller: %q", say)
 	}
 	actions := s.sim.Actions()
 	if len(actions) != 1 || actions[0].Route != 1 || actions[0].DeviceID != device.ID {
@@ -212,12 +226,12 @@ func TestRoutingRefusalFallsBackToRoute2Once(t *testing.T) {
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
 
-	resp := s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")
+	resp := s.assist(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance", nil)
 	doc := document(t, resp)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Text(), "204") {
 		t.Fatalf("status %d: %s", resp.StatusCode, doc.Text())
 	}
-	if !strings.Contains(doc.Find("[data-testid=fallback]").Text(), "route 2") {
+	if !strings.Contains(doc.Find("[data-testid=route]").Text(), "(route 2)") {
 		t.Errorf("the outcome does not say it fell back to route 2: %s", doc.Text())
 	}
 	if actions := s.sim.Actions(); len(actions) != 1 || actions[0].Route != 2 || actions[0].DeviceID != device.ID {
@@ -240,9 +254,9 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 		{404, "ResourceNotFound", "", "scope tags"},
 		{400, "BadRequest", "", "malformed"},
 		{500, "InternalServerError", "", "failed to answer"},
-		{502, "BadGateway", "", "Outcome unknown"},
-		{503, "ServiceUnavailable", "30", "Try again in 30s"},
-		{504, "GatewayTimeout", "", "Outcome unknown"},
+		{502, "BadGateway", "", "may or may not have taken"},
+		{503, "ServiceUnavailable", "30", "Try again in 30 s"},
+		{504, "GatewayTimeout", "", "may or may not have taken"},
 	}
 	s := newStack(t)
 	c := s.signedIn(t)
@@ -263,9 +277,9 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 				return true
 			})
 			defer s.failGraph(nil)
-			resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+			resp := s.assist(t, c, "/devices/"+device.ID+"/assistance", nil)
 			doc := document(t, resp)
-			text := doc.Find("[role=status], [data-testid=outcome-error]").Text()
+			text := doc.Find("[data-testid=request]").Text()
 			if resp.StatusCode != http.StatusBadGateway {
 				t.Errorf("portal status %d, want 502", resp.StatusCode)
 			}
@@ -296,12 +310,19 @@ func TestRequestAssistanceRefusesBadIDsWithoutCallingGraph(t *testing.T) {
 			t.Errorf("POST %s: status %d, want 400", path, resp.StatusCode)
 		}
 	}
+	// A device's facts come from the page that showed it, signed: a
+	// request that does not carry them, or carries others, is refused.
+	device := s.sim.Tenant().Devices[0]
+	path := "/devices/" + device.ID + "/assistance"
+	forged := s.assistForm(t, c, path)
+	forged.Set("device_name", "CEO-LAPTOP")
+	for name, form := range map[string]url.Values{"no facts": nil, "changed facts": forged} {
+		if resp := signintest.Post(t, c, s.portal.URL, path, form); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", name, resp.StatusCode)
+		}
+	}
 	if n := len(s.graphCalls("POST", "/")); n != 0 {
 		t.Fatalf("%d POSTs reached Graph", n)
-	}
-	resp := s.htmxPost(t, c, "/devices/00000000-0000-4000-8000-000000000000/assistance")
-	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 404") {
-		t.Errorf("an unknown device: status %d, %s", resp.StatusCode, text)
 	}
 }
 
@@ -325,7 +346,7 @@ func TestARefusedTokenIsRenewedOnceAndTheRequestResent(t *testing.T) {
 		return true
 	})
 	signInToken := s.provider.LastAccessTokenID(personID(t, "harper"))
-	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	resp := s.assist(t, c, "/devices/"+device.ID+"/assistance", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body(t, resp))
 	}
@@ -350,7 +371,7 @@ func TestAClaimsChallengeIsNotRetriedWithARefreshedToken(t *testing.T) {
 		w.Write([]byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation","innerError":{"request-id":"rcae"}}}`))
 		return true
 	})
-	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	resp := s.assist(t, c, "/devices/"+device.ID+"/assistance", nil)
 	if posts != 1 {
 		t.Fatalf("Graph got %d POSTs for a claims challenge, want 1 (a refreshed token cannot satisfy it)", posts)
 	}
@@ -375,19 +396,26 @@ func TestAfterThe204TheOutcomeWatchesTheDevice(t *testing.T) {
 	s.sim.SetDeviceFault(broken.ID, graphsim.SessionError)
 
 	watchOf := func(device string) *goqSel {
-		doc := document(t, s.htmxPost(t, c, "/devices/"+device+"/assistance"))
-		watch := doc.Find("[data-testid=watch]")
-		if watch.AttrOr("hx-get", "") == "" || !strings.Contains(watch.AttrOr("hx-trigger", ""), "delay") {
+		doc := document(t, s.assist(t, c, "/devices/"+device+"/assistance", nil))
+		request := doc.Find("[data-testid=request]")
+		if request.AttrOr("hx-get", "") == "" || !strings.Contains(request.AttrOr("hx-trigger", ""), "delay") {
 			t.Fatalf("the 204 outcome does not keep watching: %s", doc.Text())
 		}
-		return document(t, get(t, c, s.portal.URL+watch.AttrOr("hx-get", ""), "HX-Request", "true")).Find("[data-testid=watch]")
+		return document(t, get(t, c, s.portal.URL+request.AttrOr("hx-get", ""), "HX-Request", "true")).Find("[data-testid=request]")
 	}
-	if link := watchOf(ok.ID).Find("[data-testid=session-link]"); !strings.HasPrefix(link.AttrOr("href", ""), "https://") {
+	ready := watchOf(ok.ID)
+	if link := ready.Find("[data-testid=session-link]"); ready.AttrOr("data-phase", "") != "ready" || !strings.HasPrefix(link.AttrOr("href", ""), "https://") {
 		t.Fatalf("no session link once Graph has one: %q", link.AttrOr("href", ""))
 	}
 	failed := watchOf(broken.ID)
 	if failed.Find("[data-testid=session-error]").Text() == "" || failed.AttrOr("hx-get", "") != "" {
 		t.Fatalf("a session error is not shown as final: %s", failed.Text())
+	}
+	// What the device showed is in the audit trail: the device's page,
+	// opened later, shows it without asking Graph.
+	page := document(t, get(t, c, s.portal.URL+"/devices/"+broken.ID)).Find("[data-testid=request]")
+	if page.AttrOr("data-phase", "") != "sessionFailed" || page.Find("[data-testid=session-error]").Text() == "" {
+		t.Fatalf("the device page, opened afterwards, shows %q: %s", page.AttrOr("data-phase", ""), page.Text())
 	}
 
 	lee := browser(t)
@@ -425,8 +453,21 @@ func TestConnectorStateAndUnsupportedDevicesAreFlaggedBeforeARequest(t *testing.
 	if corporate.ID == "" {
 		t.Fatal("the demo tenant has no Android Enterprise corporate-owned device")
 	}
-	if note := document(t, get(t, c, s.portal.URL+"/devices/"+corporate.ID)).Find("[data-testid=unsupported]").Text(); !strings.Contains(note, "not supported") {
-		t.Fatalf("an Android Enterprise corporate-owned device is not flagged: %q", note)
+	// With the connector not onboarded, no device has the primary button.
+	if n := doc.Find("button[data-testid=assist]").Length(); n != 0 || doc.Find("[data-blocked=connector]").Length() == 0 {
+		t.Fatalf("%d primary buttons while the connector is not onboarded", n)
+	}
+	// Once it is (Lee has not seen it otherwise), the device that still
+	// cannot take remote assistance is the Android Enterprise one.
+	if err := s.sim.SetPartnerStatus("onboarded"); err != nil {
+		t.Fatal(err)
+	}
+	lee := browser(t)
+	s.signIn(t, lee, "/", "lee")
+	page := document(t, get(t, lee, s.portal.URL+"/devices/"+corporate.ID))
+	if page.Find("[data-blocked=androidCorporate]").Length() != 1 || page.Find("button[data-testid=assist]").Length() != 0 ||
+		page.Find("button[data-testid=try-anyway]").Length() != 1 {
+		t.Fatalf("an Android Enterprise corporate-owned device has the primary button, or no Try anyway: %s", page.Find("[data-testid=assist-block]").Text())
 	}
 }
 

@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/auth"
+	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -51,11 +53,13 @@ func (g *guard) admit(next echo.HandlerFunc, what string, allowed func(auth.Tech
 		c.Set(rolesKey, roles{technician: g.auth.Policy().IsTechnician(t), auditor: g.auth.Policy().IsAuditor(t)})
 		if !allowed(t) {
 			return render(c, http.StatusForbidden, pages.Problem(pages.ProblemPage{
-				Page:   pageFor(c, "Not authorised"),
-				Status: http.StatusForbidden,
-				Title:  "Not authorised",
-				Detail: "You are signed in as " + t.DisplayName() + ", but " + what + " needs " +
-					requirement() + ". Ask your administrator to assign it.",
+				Page: pageFor(c, "Not authorised"),
+				Problem: components.ProblemProps{
+					Status: http.StatusForbidden,
+					Title:  "Not authorised",
+					Detail: "You are signed in as " + t.DisplayName() + ", but " + what + " needs " +
+						requirement() + ". Ask your administrator to assign it.",
+				},
 			}))
 		}
 		return next(c)
@@ -122,6 +126,13 @@ func pageFor(c echo.Context, title string) layouts.Page {
 	t := technicianOf(c)
 	csrf, _ := c.Get(csrfKey).(string)
 	r, _ := c.Get(rolesKey).(roles)
+	section := "search"
+	switch path := c.Path(); {
+	case strings.HasPrefix(path, "/audit"):
+		section = "audit"
+	case strings.HasPrefix(path, "/scripts"):
+		section = "scripts"
+	}
 	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf,
-		ShowSearch: r.technician, ShowAudit: r.auditor}
+		ShowSearch: r.technician, ShowAudit: r.auditor, Section: section}
 }

@@ -37,7 +37,8 @@ func TestASessionMadeOnOneInstanceWorksOnAnother(t *testing.T) {
 			t.Fatalf("instance B does not know A's session: status %d", resp.StatusCode)
 		}
 		device := s.sim.Tenant().Devices[0]
-		if resp := signintest.Post(t, c, b.URL, "/devices/"+device.ID+"/assistance", nil); resp.StatusCode != http.StatusOK {
+		path := "/devices/" + device.ID + "/assistance"
+		if resp := signintest.Post(t, c, b.URL, path, s.assistForm(t, c, path)); resp.StatusCode != http.StatusOK {
 			t.Fatalf("assistance through B with A's session: status %d", resp.StatusCode)
 		}
 		rows := s.attempts(t)
@@ -69,10 +70,7 @@ func TestTwoHundredConcurrentRequestsAcrossTwoInstances(t *testing.T) {
 		for i, d := range devices {
 			wg.Go(func() {
 				tc := techs[i%2]
-				req, _ := http.NewRequest(http.MethodPost, portals[(i/2)%2]+"/devices/"+d.ID+"/assistance", nil)
-				req.Header.Set("HX-Request", "true")
-				req.Header.Set("X-CSRF-Token", tc.token)
-				resp, err := tc.c.Do(req)
+				resp, err := tc.c.Do(assistRequest(portals[(i/2)%2], "/devices/"+d.ID+"/assistance", d, tc.token))
 				if err != nil {
 					t.Error(err)
 					return
@@ -121,10 +119,7 @@ func TestSimultaneousRequestsForOneDeviceOnTwoInstancesCallGraphOnce(t *testing.
 			for i, c := range []*http.Client{harper, lee} {
 				wg.Go(func() {
 					<-start
-					req, _ := http.NewRequest(http.MethodPost, []string{s.portal.URL, b.URL}[i]+"/devices/"+device.ID+"/assistance", nil)
-					req.Header.Set("HX-Request", "true")
-					req.Header.Set("X-CSRF-Token", tokens[i])
-					if resp, err := c.Do(req); err == nil {
+					if resp, err := c.Do(assistRequest([]string{s.portal.URL, b.URL}[i], "/devices/"+device.ID+"/assistance", device, tokens[i])); err == nil {
 						resp.Body.Close()
 					}
 				})

@@ -113,12 +113,12 @@ func TestRequestLogOfAWholeVisit(t *testing.T) {
 	if other.ID == device.ID {
 		other = s.sim.Tenant().Devices[1]
 	}
-	resp := s.htmxPost(t, c, "/devices/"+other.ID+"/assistance")
+	resp := s.assist(t, c, "/devices/"+other.ID+"/assistance", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("the successful request: status %d", resp.StatusCode)
 	}
 	ids[resp.Header.Get("X-Request-Id")] = true
-	resp = s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")
+	resp = s.assist(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance", nil)
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("the failing request: status %d", resp.StatusCode)
 	}
@@ -209,7 +209,7 @@ func TestReadyzAndMetricsOnTheStack(t *testing.T) {
 	}
 	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
 	get(t, c, s.portal.URL+"/users/"+adele.ID)
-	s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[0].ID+"/assistance")
+	s.assist(t, c, "/devices/"+s.sim.Tenant().Devices[0].ID+"/assistance", nil)
 	// The request is recorded after its response is written: allow the
 	// scrape to overtake it once or twice.
 	want := `assistdesk_http_request_duration_seconds_count{method="GET",route="/users/:user",status="200"} 1`

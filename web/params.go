@@ -5,9 +5,11 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
 )
 
@@ -25,6 +27,17 @@ func ticketParam(c echo.Context) (string, error) {
 		"The ticket reference in this link is not valid: use up to 64 letters, digits and - _ . # / characters.")
 }
 
+// pageTicket reads ?ticket= for a page. A malformed reference does not
+// block the page: the page shows it with a warning and records nothing,
+// while a request for assistance (ticketParam) refuses it.
+func pageTicket(c echo.Context) components.TicketRef {
+	t := c.QueryParam("ticket")
+	if t == "" || ticketRef.MatchString(t) {
+		return components.TicketRef{Ref: t}
+	}
+	return components.TicketRef{Invalid: truncateRunes(t, 80)}
+}
+
 // withTicket adds the ticket reference to a portal URL.
 func withTicket(path, ticket string) string {
 	if ticket == "" {
@@ -36,7 +49,8 @@ func withTicket(path, ticket string) string {
 // idParam returns a path parameter decoded once (Echo hands out the
 // escaped form when the request path holds escapes, as in a UPN's
 // %23EXT%23), or a 400 with problem when it is not the kind of id valid
-// accepts: an id reaches Graph only in the shape Graph expects.
+// accepts: an id reaches Graph only in the shape Graph expects. A GUID is
+// returned in lower case, Graph's own spelling.
 func idParam(c echo.Context, name string, valid func(string) bool, problem string) (string, error) {
 	v, err := url.PathUnescape(c.Param(name))
 	if err != nil {
@@ -44,6 +58,11 @@ func idParam(c echo.Context, name string, valid func(string) bool, problem strin
 	}
 	if !valid(v) {
 		return "", echo.NewHTTPError(http.StatusBadRequest, problem)
+	}
+	if graph.IsGUID(v) {
+		// One spelling of each id, from here on: in the duplicate guard,
+		// the audit trail, links and logs.
+		v = strings.ToLower(v)
 	}
 	return v, nil
 }

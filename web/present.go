@@ -1,56 +1,142 @@
 package web
 
 import (
-	"fmt"
+	"context"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
 )
 
-// deviceProps shapes a Graph device for the device card. assistURL is the
-// POST that requests assistance on it.
-func deviceProps(d graph.ManagedDevice, now time.Time, assistURL string) components.DeviceProps {
-	label, class := compliance(d.ComplianceState)
-	p := components.DeviceProps{
-		ID:              d.ID,
-		Name:            orDash(d.DeviceName),
-		OS:              orDash(strings.TrimSpace(d.OperatingSystem + " " + d.OSVersion)),
-		Compliance:      label,
-		ComplianceClass: class,
-		Model:           orDash(modelName(d.Manufacturer, d.Model)),
-		Serial:          orDash(d.SerialNumber),
-		Ownership:       ownership(d.ManagedDeviceOwnerType),
-		EnrolledBy:      firstOf(d.UserDisplayName, d.UserPrincipalName),
-		AssistURL:       assistURL,
-		Unsupported:     unsupportedEnrollment(d.DeviceEnrollmentType),
-	}
-	if d.LastSyncDateTime.IsZero() {
-		p.LastSyncAgo, p.LastSyncExact = "never", "no sync recorded"
-	} else {
-		p.LastSyncAgo = ago(d.LastSyncDateTime, now)
-		p.LastSyncExact = d.LastSyncDateTime.UTC().Format("2006-01-02 15:04 UTC")
-		p.LastSyncISO = d.LastSyncDateTime.UTC().Format(time.RFC3339)
-	}
-	return p
+// latestReader reads the latest request of each device from the audit trail.
+type latestReader interface {
+	Latest(ctx context.Context, deviceIDs []string) (map[string]audit.Attempt, error)
+	ProgressOf(ctx context.Context, id string) (audit.Progress, int, bool, error)
 }
 
-// deviceDetails are the device page's extra facts, in words.
-func deviceDetails(d graph.ManagedDevice) components.DeviceDetails {
-	encrypted := "No"
-	if d.IsEncrypted {
-		encrypted = "Yes"
+// deviceCards turns Graph's devices into cards that show each device's
+// latest request and carry the facts a request for it sends back.
+type deviceCards struct {
+	facts factsKey
+	trail latestReader
+	now   func() time.Time
+}
+
+// cardsOf says how the devices of one page are shown.
+type cardsOf struct {
+	// person is whom the page is about; nil shows each device's own user.
+	person *graph.User
+	// assist is the POST that requests assistance on a device; signed
+	// says its form carries the device's facts (route 3 reads them itself).
+	assist    func(d graph.ManagedDevice) string
+	signed    bool
+	connector string // the TeamViewer connector's onboarding status
+	ticket    string
+}
+
+// cards are the devices, most recently checked in first, each with its
+// latest request. A failed read of the audit trail leaves the requests out
+// and is returned, for the page to say so.
+func (b deviceCards) cards(c echo.Context, devices []graph.ManagedDevice, o cardsOf) ([]components.DeviceProps, error) {
+	devices = slices.Clone(devices)
+	slices.SortStableFunc(devices, func(x, y graph.ManagedDevice) int { return y.LastSyncDateTime.Compare(x.LastSyncDateTime) })
+	ids := make([]string, len(devices))
+	for i, d := range devices {
+		ids[i] = strings.ToLower(d.ID)
 	}
-	enrolled := "—"
-	if !d.EnrolledDateTime.IsZero() {
-		enrolled = d.EnrolledDateTime.UTC().Format("2006-01-02")
+	latest, err := b.latest(c, ids)
+	out := make([]components.DeviceProps, len(devices))
+	for i, d := range devices {
+		person := graph.User{}
+		if o.person != nil {
+			person = *o.person
+		}
+		facts := factsOf(d, person)
+		p := components.DeviceProps{
+			ID:         ids[i],
+			Name:       orDash(d.DeviceName),
+			OS:         orDash(strings.TrimSpace(d.OperatingSystem + " " + d.OSVersion)),
+			Compliance: d.ComplianceState,
+			LastSync:   d.LastSyncDateTime,
+			Model:      orDash(modelName(d.Manufacturer, d.Model)),
+			Serial:     orDash(d.SerialNumber),
+			Ownership:  d.ManagedDeviceOwnerType,
+			Assist: components.AssistProps{
+				DeviceID:   ids[i],
+				DeviceName: orDash(d.DeviceName),
+				PostURL:    withTicket(o.assist(d), o.ticket),
+				Fields:     formFields(c, b.facts, facts, o.signed, c.Request().URL.RequestURI()),
+				Blocked:    blockedOf(d, o.connector),
+				Request:    latest[ids[i]],
+			},
+		}
+		if o.person == nil {
+			p.User = firstOf(d.UserDisplayName, d.UserPrincipalName)
+			if graph.IsGUID(d.UserID) {
+				p.UserURL = withTicket(userPath(strings.ToLower(d.UserID)), o.ticket)
+			}
+		}
+		out[i] = p
 	}
-	return components.DeviceDetails{
-		Encrypted:  encrypted,
-		Enrolled:   enrolled,
-		Management: orDash(d.ManagementState),
-		Enrollment: orDash(d.DeviceEnrollmentType),
+	return out, err
+}
+
+// latest is where each device's latest request stands, for the
+// technician looking.
+func (b deviceCards) latest(c echo.Context, ids []string) (map[string]*components.RequestProps, error) {
+	ctx := c.Request().Context()
+	attempts, err := b.trail.Latest(ctx, ids)
+	if err != nil {
+		noteError(c, err)
+		return nil, err
+	}
+	viewer, now := technicianOf(c).Key(), b.now()
+	out := make(map[string]*components.RequestProps, len(attempts))
+	for id, a := range attempts {
+		s := standing{Attempt: a}
+		if a.Outcome == audit.Pending {
+			if s.progress, s.position, s.waiting, err = b.trail.ProgressOf(ctx, a.ID); err != nil {
+				noteError(c, err)
+				return nil, err
+			}
+		}
+		p := requestProps(s, viewer, now)
+		out[id] = &p
+	}
+	return out, nil
+}
+
+// blockedOf is why the portal knows a device cannot take remote
+// assistance (see docs/graph-reference.md), "" when nothing is known
+// against it.
+func blockedOf(d graph.ManagedDevice, connector string) components.Blocked {
+	switch {
+	case connector == "notOnboarded":
+		return components.BlockedConnector
+	case d.DeviceEnrollmentType == "androidEnterpriseFullyManaged" ||
+		d.DeviceEnrollmentType == "androidEnterpriseCorporateWorkProfile" ||
+		d.DeviceEnrollmentType == "androidEnterpriseDedicatedDevice":
+		return components.BlockedAndroidCorporate
+	case platformOf(d.OperatingSystem, "") == components.PlatformWindows && d.UserID == "" && d.UserPrincipalName == "":
+		return components.BlockedNoUser
+	case slices.Contains([]string{"retirePending", "retireIssued", "wipePending", "wipeIssued"}, d.ManagementState):
+		return components.BlockedRetiring
+	}
+	return ""
+}
+
+// deviceDetails are the device page's extra facts.
+func deviceDetails(d graph.ManagedDevice) *components.DeviceDetails {
+	return &components.DeviceDetails{
+		Encrypted:  d.IsEncrypted,
+		Enrolled:   d.EnrolledDateTime,
+		Management: d.ManagementState,
+		Enrollment: d.DeviceEnrollmentType,
 	}
 }
 
@@ -61,61 +147,6 @@ func modelName(manufacturer, model string) string {
 		return strings.TrimSpace(model)
 	}
 	return strings.TrimSpace(manufacturer + " " + model)
-}
-
-// compliance turns Intune's complianceState into words and a colour.
-func compliance(state string) (label, class string) {
-	switch state {
-	case "compliant":
-		return "Compliant", "ok"
-	case "noncompliant":
-		return "Not compliant", "bad"
-	case "inGracePeriod":
-		return "In grace period", "warn"
-	case "conflict":
-		return "Conflict", "warn"
-	case "error":
-		return "Compliance error", "bad"
-	case "configManager":
-		return "Managed by Configuration Manager", "muted"
-	case "", "unknown":
-		return "Compliance unknown", "muted"
-	}
-	return state, "muted"
-}
-
-func ownership(owner string) string {
-	switch owner {
-	case "company":
-		return "Corporate"
-	case "personal":
-		return "Personal"
-	}
-	return "Unknown"
-}
-
-// ago is a short relative time, as a technician reads it on the phone.
-func ago(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "just now"
-	case d < time.Minute:
-		return "less than a minute ago"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	default:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
-	}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 func orDash(s string) string {

@@ -20,6 +20,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		canonicalHost(d.PublicURL),
 		securityHeaders(d.IssuerURL, d.PublicURL.Scheme == "https"),
 		bodyLimit(maxBody),
+		localClock(time.Now),
 		echo.WrapMiddleware(d.Sessions.LoadAndSave),
 	)
 	forgery := forgeryGuard(d.PublicURL.String(), func(c echo.Context) string {
@@ -47,13 +48,14 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	// middleware answers every unknown path, turning 405s into 404s.)
 	g := &guard{auth: d.Auth}
 	technician := g.technician
-	search := &searchHandler{graph: d.Graph, tokens: d.Auth, recent: d.Audit}
+	cards := deviceCards{facts: factsKey(d.FormKey), trail: d.Audit, now: time.Now}
+	connector := newConnectorStates(d.Graph, time.Now)
+	search := &searchHandler{graph: d.Graph, tokens: d.Auth, recent: d.Audit, now: time.Now}
 	e.GET("/", search.page, technician)
 	e.GET("/search", search.results, technician)
-	connector := newConnectorStates(d.Graph, time.Now)
-	users := &usersHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL, connector: connector}
+	users := &usersHandler{graph: d.Graph, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
 	e.GET("/users/:user", users.page, technician)
-	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, now: time.Now, publicURL: d.PublicURL, connector: connector}
+	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
 		logger:       d.Logger,
@@ -68,12 +70,13 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		now:          time.Now,
 		limit:        ratelimit.New(d.AssistRateLimit, time.Now),
 		clientIP:     ipOf,
+		facts:        factsKey(d.FormKey),
 	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
 	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
-	watch := &watchHandler{trail: d.Audit, graph: d.Graph, tokens: d.Auth, now: time.Now, waiting: assist.waiting}
+	watch := &watchHandler{trail: d.Audit, graph: d.Graph, tokens: d.Auth, now: time.Now}
 	e.GET("/assistance/:attemptId", watch.status, technician)
-	scripts := &scriptsHandler{graph: d.Graph, tokens: d.Auth, now: time.Now}
+	scripts := &scriptsHandler{graph: d.Graph, tokens: d.Auth, cards: cards, connector: connector}
 	e.GET("/scripts", scripts.list, technician)
 	e.GET("/scripts/:scriptId", scripts.script, technician)
 	e.GET("/scripts/:scriptId/runs/:runStateId", scripts.run, technician)

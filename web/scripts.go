@@ -4,14 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -23,27 +24,36 @@ type scriptReader interface {
 	RunState(ctx context.Context, token, scriptID, runStateID string) (graph.RunState, error)
 	RunDeviceApps(ctx context.Context, token, scriptID, runStateID string) ([]graph.DetectedApp, error)
 	AppDevices(ctx context.Context, token, appID string, limit int) ([]graph.ManagedDevice, error)
+	App(ctx context.Context, token, appID string) (graph.DetectedApp, error)
 }
 
 type scriptsHandler struct {
-	graph  scriptReader
-	tokens graphTokens
-	now    func() time.Time
+	graph     scriptReader
+	tokens    graphTokens
+	cards     deviceCards
+	connector *connectorStates
+}
+
+// runGroup puts a run state in one of the groups a script page counts and
+// filters by: Intune's states, with its three ways of failing as one.
+func runGroup(state string) string {
+	switch state {
+	case "fail", "scriptError", "error":
+		return "failed"
+	case "success", "pending", "notApplicable":
+		return state
+	}
+	return "unknown"
 }
 
 // failed says whether a run state is a failure worth a technician's look.
-func failed(state string) bool {
-	return state == "fail" || state == "scriptError" || state == "error"
-}
+func failed(state string) bool { return runGroup(state) == "failed" }
 
 // list shows the scripts with their count of failed runs. Intune offers
 // no failure count on the script itself, so each script's runs are read,
 // a few at a time.
 func (h *scriptsHandler) list(c echo.Context) error {
-	ticket, err := ticketParam(c)
-	if err != nil {
-		return err
-	}
+	ticket := pageTicket(c)
 	ctx := c.Request().Context()
 	token, err := h.tokens.GraphToken(ctx)
 	if err != nil {
@@ -51,15 +61,14 @@ func (h *scriptsHandler) list(c echo.Context) error {
 	}
 	scripts, err := h.graph.Scripts(ctx, token)
 	if err != nil {
-		noteError(c, err)
-		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, "list device scripts"))
+		return readFailure(c, err, "list device scripts")
 	}
 	rows := make([]pages.ScriptRow, len(scripts))
 	var wg sync.WaitGroup
 	limit := make(chan struct{}, 4)
 	for i, s := range scripts {
 		rows[i] = pages.ScriptRow{Name: orDash(s.DisplayName), Description: s.Description, RunAs: s.RunAsAccount,
-			URL: withTicket(scriptPath(s.ID), ticket)}
+			URL: withTicket(scriptPath(strings.ToLower(s.ID)), ticket.Ref)}
 		wg.Go(func() {
 			limit <- struct{}{}
 			defer func() { <-limit }()
@@ -81,13 +90,19 @@ func (h *scriptsHandler) list(c echo.Context) error {
 	return render(c, http.StatusOK, pages.Scripts(pages.ScriptsPage{Page: pageFor(c, "Device scripts"), Ticket: ticket, Rows: rows}))
 }
 
-// script shows one script's runs, failures first.
+// script shows one script's runs: how many in each state, then the runs
+// in a compact table, failures first, filtered by state and paged.
 func (h *scriptsHandler) script(c echo.Context) error {
-	ticket, err := ticketParam(c)
+	ticket := pageTicket(c)
+	scriptID, err := idParam(c, "scriptId", graph.IsGUID, "A script is named by its id, a GUID.")
 	if err != nil {
 		return err
 	}
-	scriptID, err := idParam(c, "scriptId", graph.IsGUID, "A script is named by its id, a GUID.")
+	group := c.QueryParam("state")
+	if group != "" && !slices.Contains(runGroups, group) {
+		return echo.NewHTTPError(http.StatusBadRequest, "state must be one of "+strings.Join(runGroups, ", ")+".")
+	}
+	show, err := showParam(c)
 	if err != nil {
 		return err
 	}
@@ -101,44 +116,94 @@ func (h *scriptsHandler) script(c echo.Context) error {
 		script             graph.Script
 		runs               []graph.RunState
 		scriptErr, runsErr error
+		connector          string
 	)
 	wg.Go(func() { script, scriptErr = h.graph.Script(ctx, token, scriptID) })
 	wg.Go(func() { runs, runsErr = h.graph.RunStates(ctx, token, scriptID) })
+	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
 	if err := firstErr(scriptErr, runsErr); err != nil {
 		return readFailure(c, err, "read this script")
 	}
-	sort.SliceStable(runs, func(i, j int) bool {
-		if failed(runs[i].RunState) != failed(runs[j].RunState) {
-			return failed(runs[i].RunState)
-		}
-		return runs[i].LastStateUpdateDateTime.After(runs[j].LastStateUpdateDateTime)
-	})
 	m := pages.ScriptPage{Page: pageFor(c, script.DisplayName), Ticket: ticket, Name: orDash(script.DisplayName),
-		Description: script.Description, ScriptsURL: withTicket("/scripts", ticket)}
+		Description: script.Description, ScriptsURL: withTicket("/scripts", ticket.Ref), State: group, Connector: connector}
+	counts := map[string]int{}
+	for _, r := range runs {
+		counts[runGroup(r.RunState)]++
+	}
+	base := scriptPath(scriptID)
+	for _, g := range runGroups {
+		q := url.Values{"state": {g}}
+		if ticket.Ref != "" {
+			q.Set("ticket", ticket.Ref)
+		}
+		m.Summary = append(m.Summary, pages.RunCount{Group: g, Count: counts[g], URL: base + "?" + q.Encode()})
+	}
+	m.AllURL, m.Total = withTicket(base, ticket.Ref), len(runs)
+	runs = slices.DeleteFunc(runs, func(r graph.RunState) bool { return group != "" && runGroup(r.RunState) != group })
+	slices.SortStableFunc(runs, func(a, b graph.RunState) int {
+		if failed(a.RunState) != failed(b.RunState) {
+			if failed(a.RunState) {
+				return -1
+			}
+			return 1
+		}
+		return b.LastStateUpdateDateTime.Compare(a.LastStateUpdateDateTime)
+	})
+	m.More = moreProps(c, show, len(runs))
+	runs = runs[:min(len(runs), show)]
+
+	// The failed runs' devices, each with its request control and latest request.
+	var devices []graph.ManagedDevice
+	runOf := map[string]graph.RunState{}
+	for _, r := range runs {
+		if d := r.ManagedDevice; d != nil && failed(r.RunState) && graph.IsGUID(d.ID) {
+			devices = append(devices, *d)
+			runOf[strings.ToLower(d.ID)] = r
+		}
+	}
+	cards, err := h.cards.cards(c, devices, cardsOf{
+		assist: func(d graph.ManagedDevice) string {
+			return runPath(scriptID, runOf[strings.ToLower(d.ID)].ID) + "/assistance"
+		},
+		connector: connector,
+		ticket:    ticket.Ref,
+	})
+	m.RequestsMissing = err != nil
+	assists := map[string]components.AssistProps{}
+	for _, card := range cards {
+		assists[card.ID] = card.Assist
+	}
 	for _, r := range runs {
 		row := pages.RunRow{
 			State:     r.RunState,
 			Failed:    failed(r.RunState),
-			ErrorCode: strconv.Itoa(int(r.ErrorCode)),
+			ErrorCode: int(r.ErrorCode),
 			Message:   firstOf(r.ResultMessage, r.ErrorDescription),
-			Updated:   r.LastStateUpdateDateTime.UTC().Format("2006-01-02 15:04 UTC"),
-			RunURL:    withTicket(runPath(scriptID, r.ID), ticket),
+			Updated:   r.LastStateUpdateDateTime,
+			RunURL:    withTicket(runPath(scriptID, r.ID), ticket.Ref),
 		}
 		if d := r.ManagedDevice; d != nil {
-			row.Device, row.DeviceURL = orDash(d.DeviceName), withTicket(devicePath(d.ID), ticket)
+			id := strings.ToLower(d.ID)
+			row.Device, row.DeviceURL = orDash(d.DeviceName), withTicket(devicePath(id), ticket.Ref)
 			row.User = firstOf(d.UserDisplayName, d.UserPrincipalName)
-			row.DeviceID = d.ID
-			row.AssistURL = withTicket(runPath(scriptID, r.ID)+"/assistance", ticket)
+			if a, ok := assists[id]; ok {
+				row.Assist = &a
+			}
 		}
 		m.Runs = append(m.Runs, row)
 	}
 	return render(c, http.StatusOK, pages.Script(m))
 }
 
-// run shows one run's device, with its detected apps to follow.
+// runGroups are the groups of run states, in the order a page lists them.
+var runGroups = []string{"failed", "success", "pending", "notApplicable", "unknown"}
+
+// run shows one run: the script, its device and user, and the apps
+// detected on the device, to find other devices that have them.
 func (h *scriptsHandler) run(c echo.Context) error {
-	ticket, scriptID, runStateID, err := runParams(c)
+	ticket := pageTicket(c)
+	scriptID, runStateID, err := runParams(c)
 	if err != nil {
 		return err
 	}
@@ -148,34 +213,48 @@ func (h *scriptsHandler) run(c echo.Context) error {
 		return err
 	}
 	var (
-		wg              sync.WaitGroup
-		run             graph.RunState
-		apps            []graph.DetectedApp
-		runErr, appsErr error
+		wg                         sync.WaitGroup
+		script                     graph.Script
+		run                        graph.RunState
+		apps                       []graph.DetectedApp
+		scriptErr, runErr, appsErr error
+		connector                  string
 	)
+	wg.Go(func() { script, scriptErr = h.graph.Script(ctx, token, scriptID) })
 	wg.Go(func() { run, runErr = h.graph.RunState(ctx, token, scriptID, runStateID) })
 	wg.Go(func() { apps, appsErr = h.graph.RunDeviceApps(ctx, token, scriptID, runStateID) })
+	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
-	if err := firstErr(runErr, appsErr); err != nil {
+	if err := firstErr(scriptErr, runErr, appsErr); err != nil {
 		return readFailure(c, err, "read this script run")
 	}
-	m := pages.RunPage{Page: pageFor(c, "Script run"), Ticket: ticket, State: run.RunState,
-		Message: firstOf(run.ResultMessage, run.ErrorDescription), ScriptURL: withTicket(scriptPath(scriptID), ticket)}
+	m := pages.RunPage{Ticket: ticket, Script: orDash(script.DisplayName), State: run.RunState, ErrorCode: int(run.ErrorCode),
+		Message: firstOf(run.ResultMessage, run.ErrorDescription), Updated: run.LastStateUpdateDateTime,
+		ScriptURL: withTicket(scriptPath(scriptID), ticket.Ref), Connector: connector}
+	title := m.Script
 	if d := run.ManagedDevice; d != nil {
-		p := deviceProps(*d, h.now(), withTicket(runPath(scriptID, runStateID)+"/assistance", ticket))
-		p.DeviceURL = withTicket(devicePath(d.ID), ticket)
-		m.Device = &p
+		cards, err := h.cards.cards(c, []graph.ManagedDevice{*d}, cardsOf{
+			assist:    func(graph.ManagedDevice) string { return runPath(scriptID, runStateID) + "/assistance" },
+			connector: connector,
+			ticket:    ticket.Ref,
+		})
+		m.RequestsMissing = err != nil
+		m.Device = &cards[0]
+		m.Device.URL = withTicket(devicePath(m.Device.ID), ticket.Ref)
+		title += " on " + m.Device.Name
 	}
+	m.Page = pageFor(c, title)
 	for _, a := range apps {
 		m.Apps = append(m.Apps, pages.AppRow{Name: orDash(a.DisplayName), Version: a.Version, Publisher: a.Publisher,
-			Devices: strconv.Itoa(a.DeviceCount), URL: withTicket(runPath(scriptID, runStateID)+"/apps/"+url.PathEscape(a.ID), ticket)})
+			Devices: a.DeviceCount, URL: withTicket(runPath(scriptID, runStateID)+"/apps/"+url.PathEscape(a.ID), ticket.Ref)})
 	}
 	return render(c, http.StatusOK, pages.Run(m))
 }
 
 // appDevices lists the devices that have an app detected on a run's device.
 func (h *scriptsHandler) appDevices(c echo.Context) error {
-	ticket, scriptID, runStateID, err := runParams(c)
+	ticket := pageTicket(c)
+	scriptID, runStateID, err := runParams(c)
 	if err != nil {
 		return err
 	}
@@ -192,28 +271,41 @@ func (h *scriptsHandler) appDevices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	devices, err := h.graph.AppDevices(ctx, token, appID, show+1)
-	if err != nil {
+	var (
+		wg              sync.WaitGroup
+		app             graph.DetectedApp
+		devices         []graph.ManagedDevice
+		appErr, listErr error
+		connector       string
+	)
+	wg.Go(func() { app, appErr = h.graph.App(ctx, token, appID) })
+	wg.Go(func() { devices, listErr = h.graph.AppDevices(ctx, token, appID, show+1) })
+	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
+	wg.Wait()
+	if err := firstErr(appErr, listErr); err != nil {
 		return readFailure(c, err, "list the devices that have this app")
 	}
-	m := pages.AppPage{Page: pageFor(c, "Devices with an app"), Ticket: ticket, RunURL: withTicket(runPath(scriptID, runStateID), ticket),
-		More: moreProps(c, show, len(devices))}
-	if len(devices) > show {
-		devices = devices[:show]
-	}
-	now := h.now()
-	for _, d := range devices {
-		p := deviceProps(d, now, withTicket(runPath(scriptID, runStateID)+"/apps/"+url.PathEscape(appID)+"/devices/"+url.PathEscape(d.ID)+"/assistance", ticket))
-		p.DeviceURL = withTicket(devicePath(d.ID), ticket)
-		m.Devices = append(m.Devices, p)
+	name := orDash(app.DisplayName)
+	m := pages.AppPage{Page: pageFor(c, "Devices with "+name), Ticket: ticket, App: name, Version: app.Version, Publisher: app.Publisher,
+		RunURL: withTicket(runPath(scriptID, runStateID), ticket.Ref), More: moreProps(c, show, len(devices)), Connector: connector}
+	devices = devices[:min(len(devices), show)]
+	m.Devices, err = h.cards.cards(c, devices, cardsOf{
+		assist: func(d graph.ManagedDevice) string {
+			return runPath(scriptID, runStateID) + "/apps/" + url.PathEscape(appID) + "/devices/" + strings.ToLower(d.ID) + "/assistance"
+		},
+		signed:    true,
+		connector: connector,
+		ticket:    ticket.Ref,
+	})
+	m.RequestsMissing = err != nil
+	for i, d := range m.Devices {
+		m.Devices[i].URL = withTicket(devicePath(d.ID), ticket.Ref)
 	}
 	return render(c, http.StatusOK, pages.App(m))
 }
 
-func runParams(c echo.Context) (ticket, scriptID, runStateID string, err error) {
-	if ticket, err = ticketParam(c); err != nil {
-		return
-	}
+// runParams reads a script run's ids.
+func runParams(c echo.Context) (scriptID, runStateID string, err error) {
 	const problem = "The script or run id in this address is not valid."
 	if scriptID, err = idParam(c, "scriptId", graph.IsGUID, problem); err != nil {
 		return
@@ -226,7 +318,7 @@ func runParams(c echo.Context) (ticket, scriptID, runStateID string, err error) 
 func readFailure(c echo.Context, err error, what string) error {
 	noteError(c, err)
 	if graph.IsNotFound(err) {
-		return echo.NewHTTPError(http.StatusNotFound, "Intune has no such object for you: it was deleted, or it is outside your scope tags.")
+		return notFound(c, "Intune has no such object for you: it was deleted, or it is outside your scope tags.", "")
 	}
 	return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, what))
 }

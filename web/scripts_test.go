@@ -72,7 +72,7 @@ func TestRoute3FromAFailedRunAndItsFallback(t *testing.T) {
 			}
 			c := s.signedIn(t)
 			scriptID, run := failedRun(t, s.sim.Tenant())
-			resp := s.htmxPost(t, c, "/scripts/"+scriptID+"/runs/"+run.ID+"/assistance?ticket=INC-3")
+			resp := s.assist(t, c, "/scripts/"+scriptID+"/runs/"+run.ID+"/assistance?ticket=INC-3", nil)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d: %s", resp.StatusCode, body(t, resp))
 			}
@@ -112,12 +112,12 @@ func TestRoute4FromAnAppOnAFailedRunsDevice(t *testing.T) {
 			if buttons.Length() == 0 {
 				t.Fatal("no device with that app offers Request assistance")
 			}
-			post := buttons.First().AttrOr("hx-post", "")
+			post := buttons.First().Closest("form").AttrOr("hx-post", "")
 			if !strings.Contains(post, "/apps/") || !strings.Contains(post, "/devices/") {
 				t.Fatalf("the button posts to %q, not route 4's address", post)
 			}
 			deviceID := buttons.First().Closest("[data-device-id]").AttrOr("data-device-id", "")
-			if resp := s.htmxPost(t, c, post); resp.StatusCode != http.StatusOK {
+			if resp := s.assist(t, c, post, nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
 			wantRoute := map[bool]int{false: 4, true: 2}[refuse]

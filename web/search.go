@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -18,10 +20,11 @@ import (
 // searchLimit is how many users a search shows.
 const searchLimit = 25
 
-// searcher finds users, and devices by exact name or serial, in Graph.
+// searcher finds users, and devices by the start of their name or by
+// serial number, in Graph.
 type searcher interface {
 	SearchUsers(ctx context.Context, token, q string, limit int) ([]graph.User, error)
-	DevicesByName(ctx context.Context, token, name string) ([]graph.ManagedDevice, error)
+	DevicesByNamePrefix(ctx context.Context, token, prefix string) ([]graph.ManagedDevice, error)
 	DevicesBySerial(ctx context.Context, token, serial string) ([]graph.ManagedDevice, error)
 }
 
@@ -39,7 +42,12 @@ type searchHandler struct {
 	graph  searcher
 	tokens graphTokens
 	recent recentAttempts
+	now    func() time.Time
 }
+
+// recentRows is how many of their own requests a technician sees on the
+// search page.
+const recentRows = 10
 
 // page is the search page; a deep link with ?q= shows its results at once.
 func (h *searchHandler) page(c echo.Context) error {
@@ -52,32 +60,34 @@ func (h *searchHandler) results(c echo.Context) error {
 }
 
 func (h *searchHandler) render(c echo.Context, fragment bool) error {
-	ticket, err := ticketParam(c)
-	if err != nil {
-		return err
-	}
+	ticket := pageTicket(c)
 	q := strings.TrimSpace(c.QueryParam("q"))
 	if utf8.RuneCountInString(q) > graph.MaxQuery || !utf8.ValidString(q) {
 		return echo.NewHTTPError(http.StatusBadRequest, "The search text must be valid text of at most 256 characters.")
 	}
-	results, err := h.search(c, q, ticket)
+	results, err := h.search(c, q, ticket.Ref)
 	if err != nil {
 		return err
 	}
 	if fragment {
 		return render(c, http.StatusOK, components.Results(results))
 	}
-	recent, err := h.recent.Recent(c.Request().Context(), technicianOf(c).Key(), 5)
+	recent, err := h.recent.Recent(c.Request().Context(), technicianOf(c).Key(), recentRows)
 	if err != nil {
 		// The search works without the list; say it is missing.
 		noteError(c, err)
+	}
+	viewer, now := technicianOf(c).Key(), h.now()
+	rows := make([]components.AttemptRow, len(recent))
+	for i, a := range recent {
+		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase, withTicket(devicePath(a.DeviceID), a.Ticket), "", withTicket("/", a.Ticket))
 	}
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
 		Page:          pageFor(c, "Search"),
 		Query:         q,
 		Ticket:        ticket,
 		Results:       results,
-		Recent:        attemptRows(recent),
+		Recent:        rows,
 		RecentMissing: err != nil,
 	}))
 }
@@ -92,8 +102,8 @@ func (h *searchHandler) search(c echo.Context, q, ticket string) (components.Res
 	if err != nil {
 		return results, err
 	}
-	// The user search, and for a query that could be a device name or a
-	// serial number the two exact device lookups, run at once.
+	// The user search, and for a query that could start a device name or
+	// be a serial number the two device lookups, run at once.
 	var (
 		wg               sync.WaitGroup
 		users            []graph.User
@@ -102,38 +112,60 @@ func (h *searchHandler) search(c echo.Context, q, ticket string) (components.Res
 	)
 	wg.Go(func() { users, userErr = h.graph.SearchUsers(ctx, token, q, searchLimit+1) })
 	if graph.CouldBeDeviceKey(q) {
-		wg.Go(func() { byName, _ = h.graph.DevicesByName(ctx, token, q) })
+		wg.Go(func() { byName, _ = h.graph.DevicesByNamePrefix(ctx, token, q) })
 		wg.Go(func() { bySerial, _ = h.graph.DevicesBySerial(ctx, token, q) })
 	}
 	wg.Wait()
+	devices := slices.Concat(bySerial, byName)
+	slices.SortStableFunc(devices, func(x, y graph.ManagedDevice) int { return y.LastSyncDateTime.Compare(x.LastSyncDateTime) })
 	seen := map[string]bool{}
-	for _, d := range append(byName, bySerial...) {
+	for _, d := range devices {
 		if seen[d.ID] {
 			continue
 		}
 		seen[d.ID] = true
 		results.Devices = append(results.Devices, components.DeviceRow{
-			Name: orDash(d.DeviceName),
-			OS:   strings.TrimSpace(d.OperatingSystem + " " + d.OSVersion),
-			User: firstOf(d.UserDisplayName, d.UserPrincipalName),
-			URL:  withTicket(devicePath(d.ID), ticket),
+			Name:     orDash(d.DeviceName),
+			OS:       strings.TrimSpace(d.OperatingSystem + " " + d.OSVersion),
+			User:     firstOf(d.UserDisplayName, d.UserPrincipalName),
+			LastSync: d.LastSyncDateTime,
+			URL:      withTicket(devicePath(strings.ToLower(d.ID)), ticket),
 		})
 	}
 	if userErr != nil {
 		noteError(c, userErr)
-		results.Problem = graphProblem(userErr, "search users")
+		results.Problem = graphProblem(userErr, "search the directory")
 		return results, nil
 	}
 	if len(users) > searchLimit {
 		users, results.Limited = users[:searchLimit], true
 	}
+	names := map[string]int{}
+	for _, u := range users {
+		names[strings.ToLower(u.DisplayName)]++
+	}
 	for _, u := range users {
 		results.Users = append(results.Users, components.UserRow{
-			Name: orDash(u.DisplayName),
-			UPN:  u.UserPrincipalName,
-			Mail: u.Mail,
-			URL:  withTicket(userPath(u.ID), ticket),
+			Name:     orDash(u.DisplayName),
+			UPN:      u.UserPrincipalName,
+			Mail:     u.Mail,
+			GuestOf:  guestHome(u.UserPrincipalName),
+			SameName: names[strings.ToLower(u.DisplayName)] > 1,
+			URL:      withTicket(userPath(strings.ToLower(u.ID)), ticket),
 		})
 	}
 	return results, nil
+}
+
+// guestHome is the home domain of a guest, whose UPN Entra ID writes as
+// "adele_fabrikam.com#EXT#@contoso.onmicrosoft.com"; "" for members.
+func guestHome(upn string) string {
+	local, _, guest := strings.Cut(upn, "#EXT#")
+	if !guest {
+		return ""
+	}
+	if i := strings.LastIndex(local, "_"); i >= 0 {
+		return local[i+1:]
+	}
+	return ""
 }

@@ -37,7 +37,14 @@ func TestStateChangingRequestsNeedTheSessionTokenAndThisSite(t *testing.T) {
 	if n := len(s.graphCalls("POST", "/")); n != 0 {
 		t.Fatalf("%d forged requests reached Graph", n)
 	}
-	resp := post(t, c, path, "HX-Request", "true", "X-CSRF-Token", token, "Sec-Fetch-Site", "same-origin", "Origin", s.portal.URL)
+	genuine := assistRequest(s.portal.URL, "/devices/"+device.ID+"/assistance", device, token)
+	genuine.Header.Set("Sec-Fetch-Site", "same-origin")
+	genuine.Header.Set("Origin", s.portal.URL)
+	resp, err := c.Do(genuine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || len(s.sim.Actions()) != 1 {
 		t.Fatalf("the genuine request: status %d, %d actions", resp.StatusCode, len(s.sim.Actions()))
 	}
@@ -155,7 +162,7 @@ func TestTokensNeverReachPagesURLsOrLogs(t *testing.T) {
 		resp := get(t, c, s.portal.URL+path)
 		seen.WriteString(resp.Header.Get("Location") + body(t, resp))
 	}
-	seen.WriteString(body(t, s.htmxPost(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance")))
+	seen.WriteString(body(t, s.assist(t, c, "/users/"+adele.ID+"/devices/"+device.ID+"/assistance", nil)))
 	if strings.Contains(s.logs.String(), "test-secret") || strings.Contains(seen.String(), "test-secret") {
 		t.Error("the client secret appears in a page or the log")
 	}
@@ -182,7 +189,11 @@ func TestRateLimits(t *testing.T) {
 	var refused *http.Response
 	for i := range 31 {
 		device := s.sim.Tenant().Devices[i]
-		resp := post(t, c, s.portal.URL+"/devices/"+device.ID+"/assistance", "HX-Request", "true", "X-CSRF-Token", token)
+		resp, err := c.Do(assistRequest(s.portal.URL, "/devices/"+device.ID+"/assistance", device, token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
 		if resp.StatusCode == http.StatusTooManyRequests {
 			refused = resp
 			if i != 30 {

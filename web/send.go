@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,21 +28,22 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		return err
 	}
 	if state == "" {
-		p, status := h.finish(note, r)
+		done := h.finish(note, r)
 		var ge *graph.Error
 		if errors.As(r.err, &ge) && ge.ClaimsChallenge {
 			// The action did not run; only a new sign-in can satisfy this.
 			return signInAgainWith(c, ge.Claims)
 		}
-		return render(c, status, components.Outcome(p))
+		return h.answer(c, done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
 	}
 	deadline := attempt.CreatedAt.Add(h.maxWait)
 	if h.now().Add(wait).After(deadline) {
-		p, status := h.giveUp(note, r, state, wait)
-		return render(c, status, components.Outcome(p))
+		done := h.giveUp(note, r, state, wait)
+		return h.answer(c, done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
 	}
 	ctx := c.Request().Context()
-	if err := h.trail.SetProgress(ctx, attempt.ID, state, h.now().Add(wait)); err != nil {
+	retryAt := h.now().Add(wait)
+	if err := h.trail.SetProgress(ctx, attempt.ID, state, retryAt); err != nil {
 		note(err)
 	}
 	// The request's context ends with the response; the attempt must not.
@@ -53,7 +52,22 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		defer cancel()
 		h.later(bg, r, wait, state, deadline)
 	}()
-	return render(c, http.StatusAccepted, components.Watch(h.waiting(attempt.ID, state, wait, 0)))
+	waiting := standing{Attempt: attempt, waiting: true, progress: audit.Progress{State: state, RetryAt: retryAt}}
+	return h.answer(c, http.StatusAccepted, components.Request(requestProps(waiting, attempt.TechnicianKey, h.now())))
+}
+
+// settled is a final attempt with what only the moment of its answer knows.
+type settled struct {
+	attempt    audit.Attempt
+	status     int // the portal's own answer
+	retryAfter time.Duration
+	graphDate  string
+}
+
+func (s settled) props(viewer string, now time.Time) components.RequestProps {
+	p := requestProps(standing{Attempt: s.attempt}, viewer, now)
+	p.RetryAfter, p.Support.GraphDate = s.retryAfter, s.graphDate
+	return p
 }
 
 // sending is one attempt on its way to Graph.
@@ -61,7 +75,7 @@ type sending struct {
 	attempt   audit.Attempt
 	token     string
 	route     graph.Route
-	fallback  string
+	fallback  bool // sent on route 2 after Graph refused the route asked for
 	started   time.Time
 	resp      graph.Response
 	err       error
@@ -97,7 +111,7 @@ func (h *assistanceHandler) try(ctx context.Context, note func(error), r *sendin
 	}
 	if r.route.Number != 2 && graph.IsRoutingRefusal(r.err) {
 		note(r.err)
-		r.fallback = fmt.Sprintf("Graph refused route %d as a route (the action was not executed there), so the request was sent on route 2, the device's own path.", r.route.Number)
+		r.fallback = true
 		r.route = graph.DeviceRoute(r.route.DeviceID)
 		r.resp, r.err = h.graph.RequestRemoteAssistance(ctx, r.token, r.route)
 	}
@@ -156,18 +170,12 @@ func (h *assistanceHandler) later(ctx context.Context, r *sending, wait time.Dur
 
 // giveUp ends an attempt that ran out of MAX_WAIT: refused when it never
 // got a write slot, failed with the last 429 when Graph kept throttling.
-func (h *assistanceHandler) giveUp(note func(error), r *sending, state string, wait time.Duration) (components.OutcomeProps, int) {
+func (h *assistanceHandler) giveUp(note func(error), r *sending, state string, wait time.Duration) settled {
 	defer h.forget(r.attempt.ID)
 	if state == audit.Queued {
 		h.metrics.RecordBudgetRefusal()
-		h.complete(note, r.attempt, audit.Completion{Outcome: audit.Refused, RefusedReason: audit.ReasonWriteBudget, Duration: time.Since(r.started)})
-		return components.OutcomeProps{
-			AttemptID: r.attempt.ID,
-			Code:      "WriteBudget",
-			Sentence: fmt.Sprintf("The portal's share of Intune's write limit is used up, and waiting longer than %s was not allowed. "+
-				"Nothing was sent to Intune. Try again in %s.", h.maxWait, wait.Round(time.Second)),
-			At: h.now().UTC().Format("15:04:05 UTC"),
-		}, http.StatusTooManyRequests
+		a := h.complete(note, r.attempt, audit.Completion{Outcome: audit.Refused, RefusedReason: audit.ReasonWriteBudget, Duration: time.Since(r.started)})
+		return settled{attempt: a, status: http.StatusTooManyRequests, retryAfter: wait}
 	}
 	return h.finish(note, r)
 }
@@ -179,71 +187,38 @@ func (h *assistanceHandler) forget(id string) {
 	_ = h.trail.ClearProgress(ctx, id)
 }
 
-// waiting is the status of an attempt that is queued or being retried.
-func (h *assistanceHandler) waiting(id, state string, wait time.Duration, position int) components.WatchProps {
-	p := components.WatchProps{AttemptID: id, URL: "/assistance/" + url.PathEscape(id), Polling: true}
-	secs := max(1, int(wait.Round(time.Second)/time.Second))
-	switch state {
-	case audit.Queued:
-		p.State = fmt.Sprintf("Queued for Intune's write limit, about %d s.", secs)
-		if position > 0 {
-			p.State = fmt.Sprintf("Queued for Intune's write limit: position %d, about %d s.", position, secs)
-		}
-	case audit.Retrying:
-		p.State = fmt.Sprintf("Graph is throttling requests; retrying in %d s.", secs)
+// finish completes the attempt with Graph's answer.
+func (h *assistanceHandler) finish(note func(error), r *sending) settled {
+	done := audit.Completion{Duration: time.Since(r.started)}
+	if r.fallback {
+		done.FallbackRoute = 2
 	}
-	return p
-}
-
-// finish completes the attempt with Graph's answer and shapes the outcome.
-func (h *assistanceHandler) finish(note func(error), r *sending) (components.OutcomeProps, int) {
-	completion := audit.Completion{Duration: time.Since(r.started)}
-	if r.fallback != "" {
-		completion.FallbackRoute = 2
-	}
-	p := components.OutcomeProps{
-		Route:     r.route.Number,
-		Fallback:  r.fallback,
-		At:        h.now().UTC().Format("15:04:05 UTC"),
-		AttemptID: r.attempt.ID,
-	}
-	status := http.StatusOK
+	s := settled{status: http.StatusOK}
 	var ge *graph.Error
 	var te *graph.TransportError
 	switch {
 	case r.err == nil:
-		p.Success = true
-		p.Status = r.resp.Status
-		p.RequestID, p.ClientRequestID, p.Date = r.resp.RequestID, r.resp.ClientRequestID, r.resp.Date
-		p.Next = "Intune queued the request. The device's user gets a Company Portal notification to accept the session; " +
-			"once they do, TeamViewer connects you. Nothing appears on Windows devices enrolled without a user."
-		completion.Outcome = audit.Succeeded
-		p.WatchURL = "/assistance/" + url.PathEscape(r.attempt.ID) + "?follow=1"
+		done.Outcome, done.GraphStatus = audit.Succeeded, r.resp.Status
+		done.GraphRequestID, done.ClientRequestID, s.graphDate = r.resp.RequestID, r.resp.ClientRequestID, r.resp.Date
 	case errors.As(r.err, &ge):
-		status = http.StatusBadGateway
-		p.Status, p.Code = ge.Status, ge.Code
-		p.RequestID, p.ClientRequestID, p.Date = ge.RequestID, ge.ClientRequestID, ge.Date
-		p.Sentence = explain(r.err)
-		completion.Outcome = audit.Failed
+		s.status = http.StatusBadGateway
+		done.Outcome, done.GraphStatus, done.GraphErrorCode = audit.Failed, ge.Status, ge.Code
+		done.GraphRequestID, done.ClientRequestID, s.graphDate, s.retryAfter = ge.RequestID, ge.ClientRequestID, ge.Date, ge.RetryAfter
 		if ge.Status == http.StatusBadGateway || ge.Status == http.StatusGatewayTimeout {
-			p.Sentence = outcomeUnknown
-			completion.Outcome = audit.Unknown
+			// The action is not idempotent: a gateway's error says nothing
+			// of whether Intune took it.
+			done.Outcome = audit.Unknown
 		}
 	case errors.As(r.err, &te):
-		status = http.StatusBadGateway
-		p.ClientRequestID = te.ClientRequestID
-		p.Sentence = outcomeUnknown
-		completion.Outcome = audit.Unknown
+		s.status = http.StatusBadGateway
+		done.Outcome, done.ClientRequestID = audit.Unknown, te.ClientRequestID
 	default:
-		status = http.StatusBadGateway
-		p.Sentence = outcomeUnknown
-		completion.Outcome = audit.Unknown
+		s.status = http.StatusBadGateway
+		done.Outcome = audit.Unknown
 	}
 	if r.err != nil {
 		note(r.err)
 	}
-	completion.GraphStatus, completion.GraphErrorCode = p.Status, p.Code
-	completion.GraphRequestID, completion.ClientRequestID = p.RequestID, p.ClientRequestID
-	h.complete(note, r.attempt, completion)
-	return p, status
+	s.attempt = h.complete(note, r.attempt, done)
+	return s
 }

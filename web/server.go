@@ -46,10 +46,16 @@ type Deps struct {
 	MetricsToken string
 	// Ready is what /readyz checks besides the process being alive.
 	Ready []ReadyCheck
+	// FormKey signs the device facts a page sends back with a request for
+	// assistance: at least 32 random bytes, the same on every instance.
+	FormKey []byte
 }
 
 // New builds the portal's HTTP handler.
 func New(d Deps) http.Handler {
+	if len(d.FormKey) < 32 {
+		panic("web: Deps.FormKey must hold at least 32 bytes")
+	}
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil, d.Logger)
 	}

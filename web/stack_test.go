@@ -127,6 +127,7 @@ type stackOptions struct {
 	maxWait         time.Duration // 0 is the default 60 s
 	graphTimeout    time.Duration // 0 is 5 s
 	idleTimeout     time.Duration // 0 is 30 min
+	tenant          *graphsim.Tenant
 }
 
 func newStackWith(t *testing.T, o stackOptions) *stack {
@@ -203,7 +204,7 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(s.idp.Close)
 	s.provider = provider
 
-	s.sim, err = graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: o.refuseRoutes})
+	s.sim, err = graphsim.New(graphsim.Config{BaseURL: graphURL, Issuer: issuer, RefuseRoutes: o.refuseRoutes, Tenant: o.tenant})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +299,51 @@ func (s *stack) htmxPost(t *testing.T, c *http.Client, path string) *http.Respon
 	return post(t, c, s.portal.URL+path, "HX-Request", "true", "X-CSRF-Token", s.csrfToken(t, c))
 }
 
+// assist requests assistance as a technician's click does: it opens the
+// page the request is made from (the user's, the device's, the script
+// run's or the app's), takes the form whose action is path, and posts its
+// fields, with extra ones added, as htmx does.
+func (s *stack) assist(t *testing.T, c *http.Client, path string, extra url.Values) *http.Response {
+	t.Helper()
+	form := s.assistForm(t, c, path)
+	for k, v := range extra {
+		form[k] = v
+	}
+	return signintest.Post(t, c, s.portal.URL, path, form)
+}
+
+// assistForm is the hidden fields of the request form whose action is path,
+// read from the page that shows it.
+func (s *stack) assistForm(t *testing.T, c *http.Client, path string) url.Values {
+	t.Helper()
+	u, err := url.Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := strings.TrimSuffix(u.Path, "/assistance")
+	if before, _, ok := strings.Cut(page, "/devices/"); ok && before != "" {
+		page = before // route 1 or 4: the user's page, or the app's
+	}
+	if u.RawQuery != "" {
+		page += "?" + u.RawQuery
+	}
+	return signintest.RequestForm(t, c, s.portal.URL, page, path)
+}
+
+// assistRequest is a request for assistance on a device through portal,
+// as htmx sends it from a page signed in with token: for tests that fire
+// many at once without opening a page for each device.
+func assistRequest(portal, path string, d graphsim.ManagedDevice, token string) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, portal+path, strings.NewReader(web.DeviceForm(formKey, d.ID, d.DeviceName).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("X-CSRF-Token", token)
+	return req
+}
+
+// formKey signs device facts on every instance of a stack.
+var formKey = make([]byte, 32)
+
 // htmxPostForm posts form values as htmx does from a portal page.
 func (s *stack) htmxPostForm(t *testing.T, c *http.Client, path string, form url.Values) *http.Response {
 	t.Helper()
@@ -350,6 +396,7 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 		SignInRateLimit: 30,
 		Metrics:         web.NewMetrics(web.ActiveSessions(db), nil),
 		Ready:           []web.ReadyCheck{web.DatabaseReady(db, migratedVersion(t, db))},
+		FormKey:         formKey,
 	})
 	return handler, db, trail, sessions
 }

@@ -9,19 +9,21 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/signintest"
 )
 
 // pollOutcome follows an attempt's status fragment as htmx would, on the
-// given portal, until it turns into an outcome.
+// given portal, until Graph's answer is in.
 func pollOutcome(t *testing.T, c *http.Client, portal, statusURL string) *goqSel {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		doc := document(t, get(t, c, portal+statusURL, "HX-Request", "true"))
-		if out := doc.Find("[data-testid=outcome-ok], [data-testid=outcome-error]"); out.Length() > 0 {
-			return out
+		request := doc.Find("[data-testid=request]")
+		if _, live := request.Attr("data-live"); !live && request.Length() == 1 {
+			return request
 		}
-		if next := doc.Find("[data-testid=watch]").AttrOr("hx-get", ""); next != "" {
+		if next := request.AttrOr("hx-get", ""); next != "" {
 			statusURL = next
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -38,19 +40,19 @@ func TestA429IsRetriedAfterRetryAfterAndPolledFromAnyInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	device := s.sim.Tenant().Devices[20]
-	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
+	resp := s.assist(t, c, "/devices/"+device.ID+"/assistance", nil)
 	doc := document(t, resp)
-	watch := doc.Find("[data-testid=watch]")
-	if resp.StatusCode != http.StatusAccepted || !strings.Contains(watch.Text(), "retrying in 1 s") {
+	watch := doc.Find("[data-testid=request]")
+	if resp.StatusCode != http.StatusAccepted || watch.AttrOr("data-phase", "") != "retrying" || !strings.Contains(watch.Text(), "tries again in 1 s") {
 		t.Fatalf("a throttled request: status %d, %q", resp.StatusCode, doc.Text())
 	}
 	// The other instance reads the same state from the shared trail.
-	other := document(t, get(t, c, b.URL+watch.AttrOr("hx-get", ""), "HX-Request", "true"))
-	if !strings.Contains(other.Text(), "throttling") && other.Find("[data-testid=outcome-ok]").Length() == 0 {
-		t.Fatalf("instance B shows %q", other.Text())
+	other := document(t, get(t, c, b.URL+watch.AttrOr("hx-get", ""), "HX-Request", "true")).Find("[data-testid=request]")
+	if phase := other.AttrOr("data-phase", ""); phase != "retrying" && phase != "sending" && phase != "accepted" {
+		t.Fatalf("instance B shows %s: %q", phase, other.Text())
 	}
 	out := pollOutcome(t, c, b.URL, watch.AttrOr("hx-get", ""))
-	if !strings.Contains(out.Text(), "204") {
+	if out.AttrOr("data-phase", "") != "accepted" || !strings.Contains(out.Text(), "HTTP 204") {
 		t.Fatalf("after the retry: %s", out.Text())
 	}
 	if n := len(s.sim.Actions()); n != 1 {
@@ -67,10 +69,10 @@ func TestThrottlingLongerThanMaxWaitIsFinal(t *testing.T) {
 	if err := s.sim.ThrottleMethod(http.MethodPost, 1, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	resp := s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[21].ID+"/assistance")
+	resp := s.assist(t, c, "/devices/"+s.sim.Tenant().Devices[21].ID+"/assistance", nil)
 	text := document(t, resp).Text()
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Wait 30s") ||
-		!strings.Contains(text, "did not carry this one out") {
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Try again in 30 s") ||
+		!strings.Contains(text, "Nothing reached the device") {
 		t.Fatalf("status %d: %s", resp.StatusCode, text)
 	}
 	if n := len(s.graphCalls("POST", "/")); n != 1 {
@@ -92,7 +94,7 @@ func TestNoResendAfterATimeoutOr5xx(t *testing.T) {
 			w.WriteHeader(status)
 			return true
 		})
-		s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[22].ID+"/assistance")
+		s.assist(t, c, "/devices/"+s.sim.Tenant().Devices[22].ID+"/assistance", nil)
 		time.Sleep(1500 * time.Millisecond) // a background resend would have happened by now
 		if posts != 1 {
 			t.Errorf("%d: Graph got %d POSTs, want 1", status, posts)
@@ -104,9 +106,11 @@ func TestATimedOutRequestIsUnknownAndNotResent(t *testing.T) {
 	s := newStackWith(t, stackOptions{graphTimeout: 300 * time.Millisecond})
 	c := s.signedIn(t)
 	device := s.sim.Tenant().Devices[23]
+	path := "/devices/" + device.ID + "/assistance"
+	form := s.assistForm(t, c, path) // the page was open before the device stopped answering
 	s.sim.SetDeviceFault(device.ID, graphsim.Hang)
-	resp := s.htmxPost(t, c, "/devices/"+device.ID+"/assistance")
-	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "Outcome unknown") {
+	resp := signintest.Post(t, c, s.portal.URL, path, form)
+	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "may or may not have taken") {
 		t.Fatalf("a request Graph never answered: status %d, %s", resp.StatusCode, text)
 	}
 	time.Sleep(500 * time.Millisecond)
@@ -123,13 +127,13 @@ func TestWriteBudgetQueuesThenSends(t *testing.T) {
 	c := s.signedIn(t)
 	var queued []string
 	for i := range 4 {
-		resp := s.htmxPost(t, c, "/devices/"+s.sim.Tenant().Devices[30+i].ID+"/assistance")
+		resp := s.assist(t, c, "/devices/"+s.sim.Tenant().Devices[30+i].ID+"/assistance", nil)
 		doc := document(t, resp)
 		switch resp.StatusCode {
 		case http.StatusOK:
 		case http.StatusAccepted:
-			watch := doc.Find("[data-testid=watch]")
-			if !strings.Contains(watch.Text(), "Queued") {
+			watch := doc.Find("[data-testid=request]")
+			if watch.AttrOr("data-phase", "") != "queued" || !strings.Contains(watch.Text(), "write limit") {
 				t.Fatalf("request %d: %q", i, watch.Text())
 			}
 			queued = append(queued, watch.AttrOr("hx-get", ""))
@@ -141,7 +145,7 @@ func TestWriteBudgetQueuesThenSends(t *testing.T) {
 		t.Fatalf("%d requests queued, want 2 beyond a budget of 2", len(queued))
 	}
 	for _, u := range queued {
-		if out := pollOutcome(t, c, s.portal.URL, u); !strings.Contains(out.Text(), "204") {
+		if out := pollOutcome(t, c, s.portal.URL, u); out.AttrOr("data-phase", "") != "accepted" {
 			t.Fatalf("a queued request ended as %s", out.Text())
 		}
 	}
@@ -169,10 +173,7 @@ func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
 			wg.Go(func() {
 				inFlight <- struct{}{}
 				defer func() { <-inFlight }()
-				req, _ := http.NewRequest(http.MethodPost, portals[i%2]+"/devices/"+d.ID+"/assistance", nil)
-				req.Header.Set("HX-Request", "true")
-				req.Header.Set("X-CSRF-Token", token)
-				if resp, err := harper.Do(req); err == nil {
+				if resp, err := harper.Do(assistRequest(portals[i%2], "/devices/"+d.ID+"/assistance", d, token)); err == nil {
 					resp.Body.Close()
 					statuses[i] = resp.StatusCode
 				}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,7 +22,7 @@ type userDirectory interface {
 type usersHandler struct {
 	graph  userDirectory
 	tokens graphTokens
-	now    func() time.Time
+	cards  deviceCards
 	// publicURL makes the absolute links pasted into tickets.
 	publicURL *url.URL
 	connector *connectorStates
@@ -31,10 +31,7 @@ type usersHandler struct {
 // page shows a user (object id or UPN) and their managed devices. The
 // user and the device list are two independent Graph calls, made at once.
 func (h *usersHandler) page(c echo.Context) error {
-	ticket, err := ticketParam(c)
-	if err != nil {
-		return err
-	}
+	ticket := pageTicket(c)
 	ref, err := idParam(c, "user", graph.IsUserRef, "A user is named by an object id (a GUID) or a user principal name such as adele@contoso.com.")
 	if err != nil {
 		return err
@@ -63,21 +60,21 @@ func (h *usersHandler) page(c echo.Context) error {
 
 	if graph.IsNotFound(userErr) {
 		noteError(c, userErr)
-		return echo.NewHTTPError(http.StatusNotFound, "There is no user "+ref+" in the directory, or you may not see them.")
+		return notFound(c, "There is no user "+ref+" in the directory, or you may not see them. Search for them instead:", searchTermOf(ref))
 	}
 	if userErr != nil {
-		noteError(c, userErr)
-		return echo.NewHTTPError(http.StatusBadGateway, graphProblem(userErr, "read this user"))
+		return readFailure(c, userErr, "read this user")
 	}
+	user.ID = strings.ToLower(user.ID)
 	m := pages.UserPage{
-		Page:             pageFor(c, user.DisplayName),
-		Ticket:           ticket,
-		SearchURL:        withTicket("/", ticket),
-		Name:             orDash(user.DisplayName),
-		TicketLink:       ticketLink(h.publicURL, userPath(user.ID), ticket),
-		ConnectorWarning: connectorWarning(connector),
-		UPN:              user.UserPrincipalName,
-		Mail:             user.Mail,
+		Page:       pageFor(c, user.DisplayName),
+		Ticket:     ticket,
+		SearchURL:  withTicket("/", ticket.Ref),
+		Name:       orDash(user.DisplayName),
+		TicketLink: ticketLink(h.publicURL, userPath(user.ID), ticket.Ref),
+		Connector:  connector,
+		UPN:        user.UserPrincipalName,
+		Mail:       user.Mail,
 	}
 	if devicesErr != nil {
 		noteError(c, devicesErr)
@@ -87,12 +84,29 @@ func (h *usersHandler) page(c echo.Context) error {
 	if len(devices) > show {
 		devices = devices[:show]
 	}
-	now := h.now()
-	for _, d := range devices {
-		p := deviceProps(d, now, withTicket(userPath(user.ID)+"/devices/"+d.ID+"/assistance", ticket))
-		p.DeviceURL = withTicket(devicePath(d.ID), ticket)
-		p.EnrolledBy = ""
-		m.Devices = append(m.Devices, p)
+	m.Devices, err = h.cards.cards(c, devices, cardsOf{
+		person: &user,
+		assist: func(d graph.ManagedDevice) string {
+			return userPath(user.ID) + "/devices/" + strings.ToLower(d.ID) + "/assistance"
+		},
+		signed:    true,
+		connector: connector,
+		ticket:    ticket.Ref,
+	})
+	m.RequestsMissing = err != nil
+	for i, d := range m.Devices {
+		m.Devices[i].URL = withTicket(devicePath(d.ID), ticket.Ref)
 	}
 	return render(c, http.StatusOK, pages.User(m))
+}
+
+// searchTermOf is what to search for instead of a user that was not found:
+// the UPN's name part ("adele.vance" of adele.vance@contoso.com), nothing
+// for an object id.
+func searchTermOf(ref string) string {
+	if graph.IsGUID(ref) {
+		return ""
+	}
+	name, _, _ := strings.Cut(ref, "@")
+	return name
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -15,15 +14,12 @@ import (
 	"github.com/assistdesk/assistdesk/views/components"
 )
 
-// watchFor is how long after a 204 the outcome keeps looking at the device
-// for the session TeamViewer opens, or the reason it could not.
-const watchFor = 2 * time.Minute
-
-// attemptReader reads one attempt and its progress, from whichever
-// instance wrote them.
+// attemptReader reads attempts and their progress, from whichever instance
+// wrote them, and records what the device showed after a 204.
 type attemptReader interface {
 	Get(ctx context.Context, id string) (audit.Attempt, error)
 	ProgressOf(ctx context.Context, id string) (audit.Progress, int, bool, error)
+	SetSession(ctx context.Context, id string, s audit.Session) (bool, error)
 }
 
 // assistanceReader reads what followed a request on the device.
@@ -32,15 +28,15 @@ type assistanceReader interface {
 }
 
 type watchHandler struct {
-	trail   attemptReader
-	graph   assistanceReader
-	tokens  graphTokens
-	now     func() time.Time
-	waiting func(id, state string, wait time.Duration, position int) components.WatchProps
+	trail  attemptReader
+	graph  assistanceReader
+	tokens graphTokens
+	now    func() time.Time
 }
 
-// status is GET /assistance/{attemptId}: the live state of one attempt, a
-// fragment that asks again while there is something to wait for.
+// status is GET /assistance/{attemptId}: where one request stands, a
+// fragment that asks again while there is something to wait for. After a
+// 204 it reads the device for two minutes (or once, with ?check=1).
 func (h *watchHandler) status(c echo.Context) error {
 	id, err := idParam(c, "attemptId", graph.IsGUID, "An attempt is named by its id, a GUID.")
 	if err != nil {
@@ -56,98 +52,80 @@ func (h *watchHandler) status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := components.WatchProps{AttemptID: a.ID, URL: "/assistance/" + url.PathEscape(a.ID)}
-	switch a.Outcome {
-	case audit.Pending:
-		progress, position, waiting, err := h.trail.ProgressOf(ctx, a.ID)
-		if err != nil {
-			return err
-		}
-		p.State, p.Polling = "Waiting for Microsoft Graph to answer…", true
-		if waiting {
-			p = h.waiting(a.ID, progress.State, progress.RetryAt.Sub(h.now()), position)
-		}
-	case audit.Succeeded:
-		// A status that was polling while the attempt waited turns into the
-		// outcome, and the outcome goes on watching the device.
-		if c.QueryParam("follow") == "" {
-			return render(c, http.StatusOK, components.Outcome(outcomeOf(a)))
-		}
-		p.URL += "?follow=1"
-		if err := h.follow(c, a, &p); err != nil {
-			return err
-		}
-	default:
-		return render(c, http.StatusOK, components.Outcome(outcomeOf(a)))
-	}
-	return render(c, http.StatusOK, components.Watch(p))
-}
-
-// follow fills in what the device shows after an accepted request.
-func (h *watchHandler) follow(c echo.Context, a audit.Attempt, p *components.WatchProps) error {
-	ctx := c.Request().Context()
-	token, err := h.tokens.GraphToken(ctx)
+	s, err := h.stand(c, a, c.QueryParam("check") != "")
 	if err != nil {
 		return err
 	}
-	st, err := h.graph.DeviceAssistance(ctx, token, a.DeviceID)
-	watching := h.now().Sub(a.CompletedAt) < watchFor
+	return render(c, http.StatusOK, components.Request(requestProps(s, technicianOf(c).Key(), h.now())))
+}
+
+// stand reads what is known of a beyond its row: the progress of a
+// waiting attempt, and after a 204, while watching or when asked to
+// check, the device itself.
+func (h *watchHandler) stand(c echo.Context, a audit.Attempt, check bool) (standing, error) {
+	s := standing{Attempt: a}
+	ctx := c.Request().Context()
 	switch {
-	case err != nil:
-		noteError(c, err)
-		p.State = "Could not read the device just now: " + explain(err)
-		p.Polling = watching
-	case st.SessionError != "":
-		p.State, p.SessionError = "The remote assistance session could not start.", st.SessionError
-	case isHTTPS(st.SessionURL):
-		p.State, p.SessionURL = "The session is ready.", st.SessionURL
-	default:
-		p.State = "Waiting for the user to accept in Company Portal…"
-		for _, r := range st.ActionResults {
-			if r.ActionName == "requestRemoteAssistance" && r.ActionState != "" {
-				p.State = "Intune reports the request as " + r.ActionState + "."
-			}
+	case a.Outcome == audit.Pending:
+		var err error
+		if s.progress, s.position, s.waiting, err = h.trail.ProgressOf(ctx, a.ID); err != nil {
+			return s, err
 		}
-		p.Polling = watching
-		if !watching {
-			p.State += " Stopped watching after two minutes; the device page shows later changes."
+	case a.Outcome == audit.Succeeded && (check || !a.Session.State.Final() && h.now().Sub(a.CompletedAt) < watchFor):
+		token, err := h.tokens.GraphToken(ctx)
+		if err != nil {
+			return s, err
+		}
+		st, err := h.graph.DeviceAssistance(ctx, token, a.DeviceID)
+		if err != nil {
+			// The request stands as recorded; the next poll reads again.
+			noteError(c, err)
+			return s, nil
+		}
+		session := sessionOf(st)
+		if session.State == audit.SessionReady {
+			s.sessionURL = st.SessionURL
+		}
+		// What the device showed once it was final stays what it showed:
+		// a later look can only bring back the link of a ready session.
+		if a.Session.State.Final() {
+			if a.Session.State != audit.SessionReady {
+				s.sessionURL = ""
+			}
+			return s, nil
+		}
+		if session.State != a.Session.State || session.Error != a.Session.Error {
+			if _, err := h.trail.SetSession(ctx, a.ID, session); err != nil {
+				noteError(c, err)
+			}
+			session.At = h.now()
+			s.Session = session
 		}
 	}
-	return nil
+	return s, nil
+}
+
+// sessionOf is what the device shows of the latest remote-assistance request.
+func sessionOf(st graph.AssistanceState) audit.Session {
+	switch {
+	case st.SessionError != "":
+		return audit.Session{State: audit.SessionFailed, Error: st.SessionError}
+	case isHTTPS(st.SessionURL):
+		return audit.Session{State: audit.SessionReady}
+	}
+	for _, r := range st.ActionResults {
+		switch {
+		case r.ActionName != "requestRemoteAssistance":
+		case r.ActionState == "notSupported":
+			return audit.Session{State: audit.SessionNotSupported}
+		case r.ActionState == "failed":
+			return audit.Session{State: audit.SessionFailed}
+		}
+	}
+	return audit.Session{State: audit.SessionWaiting}
 }
 
 func isHTTPS(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.Scheme == "https" && u.Host != ""
-}
-
-// outcomeOf is the outcome of a final attempt as the trail recorded it.
-func outcomeOf(a audit.Attempt) components.OutcomeProps {
-	p := components.OutcomeProps{
-		Success:         a.Outcome == audit.Succeeded,
-		Status:          a.GraphStatus,
-		Code:            a.GraphErrorCode,
-		RequestID:       a.GraphRequestID,
-		ClientRequestID: a.ClientRequestID,
-		At:              a.CompletedAt.UTC().Format("15:04:05 UTC"),
-		Route:           a.Route,
-		AttemptID:       a.ID,
-	}
-	if a.FallbackRoute != 0 {
-		p.Route = a.FallbackRoute
-		p.Fallback = fmt.Sprintf("Graph refused route %d as a route, so the request was sent on route 2.", a.Route)
-	}
-	switch {
-	case p.Success:
-		p.Next = "Intune queued the request. The device's user gets a Company Portal notification to accept the session."
-		p.WatchURL = "/assistance/" + url.PathEscape(a.ID) + "?follow=1"
-	case a.Outcome == audit.Refused:
-		p.Code = "WriteBudget"
-		p.Sentence = "The portal's share of Intune's write limit stayed used up for too long. Nothing was sent to Intune. Try again in a minute."
-	case a.Outcome == audit.Unknown:
-		p.Sentence = outcomeUnknown
-	default:
-		p.Sentence = explain(&graph.Error{Status: a.GraphStatus, Code: a.GraphErrorCode})
-	}
-	return p
 }

@@ -15,9 +15,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
 	"github.com/assistdesk/assistdesk/internal/signintest"
+	"github.com/assistdesk/assistdesk/views/components"
 )
 
 // burstDevices is how many distinct devices the burst can address: those
@@ -51,10 +51,6 @@ func burstSystem(o options) system {
 // through both instances, follows every waiting one until it ends, and
 // then reads from the simulator what reached Graph.
 func measureBurst(ctx context.Context, o options, env *environment, stdout io.Writer) ([]row, error) {
-	targets, err := burstTargets(ctx, env, o.burst)
-	if err != nil {
-		return nil, err
-	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 256
 	defer transport.CloseIdleConnections()
@@ -73,6 +69,10 @@ func measureBurst(ctx context.Context, o options, env *environment, stdout io.Wr
 		}
 		b.tokens = append(b.tokens, token)
 	}
+	targets, err := burstTargets(ctx, browsers[0], b.portals[0], o.burst)
+	if err != nil {
+		return nil, err
+	}
 
 	fmt.Fprintf(stdout, "burst: %d requests over %s, then following the waiting ones (up to MAX_WAIT %s)…\n", len(targets), o.burstOver, o.maxWait)
 	outcomes, spread := b.run(ctx, targets, o.burstOver)
@@ -85,41 +85,41 @@ func measureBurst(ctx context.Context, o options, env *environment, stdout io.Wr
 	return burstRows(o, len(b.portals), spread, outcomes, sim), nil
 }
 
-// target is one device, as the user page links its assistance request
-// (route 1).
+// target is one device's request form, as the user page shows it (route 1).
 type target struct {
-	path       string
-	deviceName string
+	path string
+	form url.Values
 }
 
-// burstTargets lists n devices of the shared accounts, read with the
-// portal's own Graph client as the user page reads them.
-func burstTargets(ctx context.Context, env *environment, n int) ([]target, error) {
-	token, err := graphToken(env, technicians[0])
-	if err != nil {
-		return nil, err
-	}
-	c, err := graph.New(env.graphURL, &http.Client{}, 30*time.Second)
-	if err != nil {
-		return nil, err
-	}
+// burstTargets reads the request forms of n devices from the user pages
+// of the large tenant's shared accounts, as a technician's browser gets
+// them: each carries the device's facts, signed by the portal.
+func burstTargets(ctx context.Context, c *http.Client, portal string, n int) ([]target, error) {
 	var out []target
 	for account := 1; len(out) < n; account++ {
-		upn := graphsim.LargeSharedUPN(account)
-		user, err := c.User(ctx, token, upn)
-		if err != nil {
-			return nil, fmt.Errorf("setup: %s: %w", upn, err)
+		if account > graphsim.LargeSharedAccounts {
+			return nil, fmt.Errorf("setup: the shared accounts hold fewer than %d devices", n)
 		}
-		devices, err := c.UserDevices(ctx, token, upn, min(n-len(out), graphsim.LargeSharedDevices))
-		if err != nil {
-			return nil, fmt.Errorf("setup: the devices of %s: %w", upn, err)
+		page := portal + "/users/" + url.PathEscape(graphsim.LargeSharedUPN(account)) + "?show=1000"
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, page, nil)
+		status, body, err := do(c, req)
+		if err != nil || status != http.StatusOK {
+			return nil, fmt.Errorf("setup: %s: status %d, %v", page, status, err)
 		}
-		for _, d := range devices {
-			out = append(out, target{
-				path:       "/users/" + url.PathEscape(user.ID) + "/devices/" + url.PathEscape(d.ID) + "/assistance",
-				deviceName: d.DeviceName,
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("setup: %s: %w", page, err)
+		}
+		doc.Find("[data-testid=device] form.assist-form").EachWithBreak(func(_ int, f *goquery.Selection) bool {
+			form := url.Values{}
+			f.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+				if name := in.AttrOr("name", ""); name != "csrf_token" {
+					form.Set(name, in.AttrOr("value", ""))
+				}
 			})
-		}
+			out = append(out, target{path: f.AttrOr("action", ""), form: form})
+			return len(out) < n
+		})
 	}
 	return out, nil
 }
@@ -179,8 +179,7 @@ func assign(n, technicians, instances int) (tech, instance int) {
 func (b *burst) request(ctx context.Context, n int, t target) outcome {
 	tech, instance := assign(n, len(b.browsers), len(b.portals))
 	c, portal := b.browsers[tech], b.portals[instance]
-	form := url.Values{"device_name": {t.deviceName}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, portal+t.path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, portal+t.path, strings.NewReader(t.form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("HX-Request", "true")
 	req.Header.Set("X-CSRF-Token", b.tokens[tech])
@@ -264,30 +263,28 @@ func classify(status int, body string) (class, string) {
 	if err != nil {
 		return other, ""
 	}
-	code := strings.TrimSpace(doc.Find("[data-testid=error-code]").Text())
-	failure := doc.Find("[data-testid=outcome-error]").Text()
+	request := doc.Find("[data-testid=request]")
+	if request.Length() != 1 {
+		return other, ""
+	}
+	phase, poll := components.Phase(request.AttrOr("data-phase", "")), request.AttrOr("hx-get", "")
+	graphStatus := request.Find("[data-testid=graph-status]").Text()
 	switch {
-	case status == http.StatusOK && doc.Find("[data-testid=outcome-ok]").Length() == 1:
+	case status == http.StatusOK && (phase == components.PhaseAccepted || phase == components.PhaseReady):
 		return sent, ""
-	case (status == http.StatusTooManyRequests || status == http.StatusOK) && code == "WriteBudget" &&
-		strings.Contains(failure, "Nothing was sent to Intune"):
+	case (status == http.StatusTooManyRequests || status == http.StatusOK) && phase == components.PhaseRefused:
 		return refused, ""
-	case (status == http.StatusBadGateway || status == http.StatusOK) && strings.Contains(failure, "HTTP 429") &&
-		strings.Contains(failure, "did not carry this one out"):
+	case (status == http.StatusBadGateway || status == http.StatusOK) && phase == components.PhaseFailed &&
+		strings.HasPrefix(graphStatus, "HTTP 429"):
 		// Graph still throttling when MAX_WAIT ran out: clear, and counted
 		// against the budget by the simulator's refusals.
 		return refused, ""
-	}
-	watch := doc.Find("[data-testid=watch][hx-get]")
-	state := strings.TrimSpace(watch.Find("[data-testid=watch-state]").Text())
-	if (status != http.StatusAccepted && status != http.StatusOK) || watch.Length() != 1 {
+	case status != http.StatusAccepted && status != http.StatusOK || poll == "":
 		return other, ""
-	}
-	switch {
-	case strings.HasPrefix(state, "Queued for Intune's write limit") || state == "Waiting for Microsoft Graph to answer…":
-		return queued, watch.AttrOr("hx-get", "")
-	case strings.HasPrefix(state, "Graph is throttling requests; retrying"):
-		return throttled, watch.AttrOr("hx-get", "")
+	case phase == components.PhaseQueued || phase == components.PhaseSending:
+		return queued, poll
+	case phase == components.PhaseRetrying:
+		return throttled, poll
 	}
 	return other, ""
 }

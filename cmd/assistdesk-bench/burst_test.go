@@ -22,18 +22,20 @@ func render(t *testing.T, c templ.Component) string {
 	return b.String()
 }
 
-// TestClassify reads the portal's own components, with the sentences web/
-// puts in them.
+// TestClassify reads the portal's own component in each phase.
 func TestClassify(t *testing.T) {
 	const id = "0f8fad5b-d9cb-469f-a165-70867728950e"
 	status := "/assistance/" + id
-	okOutcome := render(t, components.Outcome(components.OutcomeProps{Success: true, Status: 204, AttemptID: id, WatchURL: status + "?follow=1"}))
-	budget := render(t, components.Outcome(components.OutcomeProps{AttemptID: id, Code: "WriteBudget",
-		Sentence: "The portal's share of Intune's write limit is used up, and waiting longer than 30s was not allowed. Nothing was sent to Intune. Try again in 12s."}))
-	graphThrottled := render(t, components.Outcome(components.OutcomeProps{AttemptID: id, Status: 429, Code: "TooManyRequests",
-		Sentence: "Microsoft Graph is throttling requests and did not carry this one out. Wait 20s and try again."}))
-	watch := func(state string) string {
-		return render(t, components.Watch(components.WatchProps{AttemptID: id, URL: status, State: state, Polling: true}))
+	request := func(p components.RequestProps) string {
+		p.AttemptID = id
+		return render(t, components.Request(p))
+	}
+	okOutcome := request(components.RequestProps{Phase: components.PhaseAccepted, PollURL: status, Support: components.SupportProps{Status: 204}})
+	budget := request(components.RequestProps{Phase: components.PhaseRefused, RetryAfter: 12 * time.Second})
+	graphThrottled := request(components.RequestProps{Phase: components.PhaseFailed, Reason: components.ReasonThrottled,
+		Support: components.SupportProps{Status: 429, Code: "TooManyRequests"}})
+	waiting := func(phase components.Phase, poll string) string {
+		return request(components.RequestProps{Phase: phase, PollURL: poll, Next: 17 * time.Second})
 	}
 	tests := []struct {
 		name   string
@@ -43,21 +45,22 @@ func TestClassify(t *testing.T) {
 		next   string
 	}{
 		{"sent at once", http.StatusOK, okOutcome, sent, ""},
-		{"queued", http.StatusAccepted, watch("Queued for Intune's write limit, about 17 s."), queued, status},
-		{"still queued, polled", http.StatusOK, watch("Queued for Intune's write limit: position 3, about 12 s."), queued, status},
-		{"being sent, polled", http.StatusOK, watch("Waiting for Microsoft Graph to answer…"), queued, status},
+		{"queued", http.StatusAccepted, waiting(components.PhaseQueued, status), queued, status},
+		{"still queued, polled", http.StatusOK, waiting(components.PhaseQueued, status), queued, status},
+		{"being sent, polled", http.StatusOK, waiting(components.PhaseSending, status), queued, status},
 		{"sent after waiting, polled", http.StatusOK, okOutcome, sent, ""},
+		{"session ready, polled", http.StatusOK, request(components.RequestProps{Phase: components.PhaseReady}), sent, ""},
 		{"refused at once", http.StatusTooManyRequests, budget, refused, ""},
-		{"refused after waiting, polled", http.StatusOK, render(t, components.Outcome(components.OutcomeProps{AttemptID: id, Code: "WriteBudget",
-			Sentence: "The portal's share of Intune's write limit stayed used up for too long. Nothing was sent to Intune. Try again in a minute."})), refused, ""},
+		{"refused after waiting, polled", http.StatusOK, budget, refused, ""},
 		{"Graph still throttling after MAX_WAIT", http.StatusBadGateway, graphThrottled, refused, ""},
 		{"Graph still throttling after MAX_WAIT, polled", http.StatusOK, graphThrottled, refused, ""},
-		{"Graph throttling", http.StatusAccepted, watch("Graph is throttling requests; retrying in 20 s."), throttled, status},
-		{"Graph throttling, polled", http.StatusOK, watch("Graph is throttling requests; retrying in 1 s."), throttled, status},
-		{"a status that does not poll", http.StatusAccepted, render(t, components.Watch(components.WatchProps{URL: status, State: "Queued for Intune's write limit, about 17 s."})), other, ""},
+		{"Graph throttling", http.StatusAccepted, waiting(components.PhaseRetrying, status), throttled, status},
+		{"Graph throttling, polled", http.StatusOK, waiting(components.PhaseRetrying, status), throttled, status},
+		{"a status that does not poll", http.StatusAccepted, waiting(components.PhaseQueued, ""), other, ""},
 		{"a 204 with the wrong status", http.StatusBadGateway, okOutcome, other, ""},
 		{"a refusal that is not the budget's", http.StatusTooManyRequests, "<p>Too many assistance requests from you in the last minute.</p>", other, ""},
-		{"a Graph failure", http.StatusBadGateway, render(t, components.Outcome(components.OutcomeProps{Status: 503, Code: "UnknownError", Sentence: "Intune is unavailable."})), other, ""},
+		{"a Graph failure", http.StatusBadGateway, request(components.RequestProps{Phase: components.PhaseFailed, Reason: components.ReasonUnavailable,
+			Support: components.SupportProps{Status: 503, Code: "UnknownError"}}), other, ""},
 		{"an error page", http.StatusServiceUnavailable, "<html><body><h1>Service Unavailable</h1></body></html>", other, ""},
 	}
 	for _, tt := range tests {

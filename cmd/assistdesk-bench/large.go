@@ -41,7 +41,7 @@ func largeFlows() []largeFlow {
 				return err
 			},
 			func(ctx context.Context, c *graph.Client, tok string) error {
-				_, err := c.DevicesByName(ctx, tok, largeSearch)
+				_, err := c.DevicesByNamePrefix(ctx, tok, largeSearch)
 				return err
 			},
 			func(ctx context.Context, c *graph.Client, tok string) error {

@@ -47,17 +47,17 @@ func TestBrowserRequestAssistance(t *testing.T) {
 	))
 	device := tenant.DevicesOfUser(adele.ID)[0]
 	button := "[data-device-id='" + device.ID + "'] button[data-testid=assist]"
-	outcome := "[data-device-id='" + device.ID + "'] [data-testid=outcome-ok]"
+	outcome := "[data-device-id='" + device.ID + "'] [data-testid=request]"
 	must(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(button)),
 		chromedp.WaitVisible(chromedp.CSS(outcome)),
 	))
-	if got := text(t, ctx, outcome); !strings.Contains(got, "204 No Content") {
+	if got := text(t, ctx, outcome); !strings.Contains(got, "Intune accepted the request") || !strings.Contains(got, "Company Portal") {
 		t.Fatalf("outcome %q", got)
 	}
 	// The outcome keeps watching the device and shows the session once
 	// Graph has it.
-	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(outcome+" [data-testid=session-link]"))))
+	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(outcome+"[data-phase=ready] [data-testid=session-link]"))))
 	screenshot(t, ctx, "assistance.png")
 
 	actions := stack.Graph.Actions()
@@ -75,7 +75,7 @@ func TestBrowserRequestAssistance(t *testing.T) {
 	must(t, chromedp.Do(ctx,
 		chromedp.Navigate(stack.PortalURL+"/devices/"+other.ID+"?ticket=INC-42"),
 		chromedp.DoubleClick(chromedp.CSS("button[data-testid=assist]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=outcome-ok]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=request][data-phase=accepted]")),
 	))
 	actions = stack.Graph.Actions()
 	if len(actions) != 2 || actions[1].Route != 2 || actions[1].DeviceID != other.ID || actions[1].TokenID != issued {
@@ -98,7 +98,7 @@ func TestBrowserRequestAssistance(t *testing.T) {
 		`[...document.querySelectorAll("[data-testid=attempt]")].map(r => r.innerText)`))
 	must(t, err)
 	if len(rows) != 1 || !strings.Contains(rows[0], other.DeviceName) || !strings.Contains(rows[0], "Harper Helpdesk") ||
-		!strings.Contains(rows[0], "INC-42") || !strings.Contains(rows[0], "succeeded") {
+		!strings.Contains(rows[0], "INC-42") || !strings.Contains(rows[0], "Succeeded") || !strings.Contains(rows[0], "Adele Vance") {
 		t.Fatalf("the auditor's trail filtered by INC-42 shows %q", rows)
 	}
 	screenshot(t, auditor, "audit.png")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -94,8 +95,10 @@ func TestKilledInstanceLeavesAnUnknownAttemptNotAHole(t *testing.T) {
 	signintest.SignIn(t, c, publicURL, "/", "harper")
 	device := sim.Tenant().Devices[0]
 	token := signintest.CSRFToken(t, c, publicURL)
+	form := signintest.RequestForm(t, c, publicURL, "/devices/"+device.ID, "/devices/"+device.ID+"/assistance")
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, publicURL+"/devices/"+device.ID+"/assistance", nil)
+		req, _ := http.NewRequest(http.MethodPost, publicURL+"/devices/"+device.ID+"/assistance", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("HX-Request", "true")
 		req.Header.Set("X-CSRF-Token", token)
 		if resp, err := c.Do(req); err == nil {

@@ -11,6 +11,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// The technician's time zone is read from the embedded database: the
+	// container image has none of its own.
+	_ "time/tzdata"
 
 	"github.com/assistdesk/assistdesk/internal/config"
 )

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -95,6 +97,13 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 			logger.Info("pruned Graph tokens of ended sessions", slog.Int64("rows", n))
 		}
 	})
+	// The key that signs the device facts in request forms comes from the
+	// token key, which every instance already shares, and is a key of its own.
+	formKey, err := hkdf.Key(sha256.New, cfg.TokenKey, nil, "assistdesk form facts", 32)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	handler := web.New(web.Deps{
 		Auth:         auth.NewService(rp, sessions, vault, policy, cfg.SessionIdleTimeout),
 		Sessions:     sessions,
@@ -113,6 +122,7 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 
 		Metrics:      metrics,
 		MetricsToken: cfg.MetricsToken,
+		FormKey:      formKey,
 		Ready: []web.ReadyCheck{
 			web.DatabaseReady(db, schema),
 			{Name: "identity provider", Check: (&providerKeys{issuer: cfg.OIDCIssuer, client: providerClient}).check},

@@ -35,7 +35,7 @@ func TestBrowserScriptsToRoute4(t *testing.T) {
 			must(t, err)
 			must(t, chromedp.Do(ctx,
 				chromedp.Click(chromedp.CSS("button[data-testid=assist]")),
-				chromedp.WaitVisible(chromedp.CSS("[data-testid=outcome-ok]")),
+				chromedp.WaitVisible(chromedp.CSS("[data-testid=request][data-phase=accepted]")),
 			))
 			want := map[bool]int{false: 4, true: 2}[refuse]
 			actions := stack.Graph.Actions()

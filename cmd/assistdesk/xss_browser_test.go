@@ -42,12 +42,15 @@ func TestBrowserHostileTenantRendersInert(t *testing.T) {
 	}
 	assertInert(t, ctx, "search")
 
-	for _, page := range []string{"/users/" + victim.ID, "/devices/" + device.ID} {
+	for page, heading := range map[string]string{
+		"/users/" + victim.ID:   "[data-device-id='" + device.ID + "'] h3",
+		"/devices/" + device.ID: "h1",
+	} {
 		must(t, chromedp.Do(ctx,
 			chromedp.Navigate(stack.PortalURL+page),
 			chromedp.WaitVisible(chromedp.CSS("[data-testid=device]")),
 		))
-		name, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("[data-testid=device] h3")))
+		name, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(heading)))
 		must(t, err)
 		if name != device.DeviceName {
 			t.Errorf("%s: device name shown as %q, want the payload as text %q", page, name, device.DeviceName)

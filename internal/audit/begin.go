@@ -149,6 +149,18 @@ type Completion struct {
 	Duration        time.Duration
 }
 
+// Completed is a as Complete records it, completed at at: what a caller
+// shows without reading the row back.
+func (a Attempt) Completed(c Completion, at time.Time) Attempt {
+	a.Outcome, a.RefusedReason, a.CompletedAt = c.Outcome, c.RefusedReason, at
+	a.FallbackRoute, a.GraphStatus, a.GraphErrorCode, a.GraphRequestID = c.FallbackRoute, c.GraphStatus, c.GraphErrorCode, c.GraphRequestID
+	if c.ClientRequestID != "" {
+		a.ClientRequestID = c.ClientRequestID
+	}
+	a.Duration = c.Duration
+	return a
+}
+
 // Complete records the outcome of a pending attempt. Only a pending row
 // changes, so a recorded outcome is never rewritten: completing an attempt
 // that is final (MarkStale may have got there first) returns ErrNotPending.

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -93,20 +95,42 @@ func CouldBeDeviceKey(q string) bool {
 	return true
 }
 
-// DevicesByName finds devices whose deviceName equals name exactly.
-func (c *Client) DevicesByName(ctx context.Context, token, name string) ([]ManagedDevice, error) {
-	return c.devicesWhere(ctx, token, "deviceName", name)
+// MaxDeviceHits is how many devices one device lookup returns.
+const MaxDeviceHits = 25
+
+// prefixScan is how many devices a name-prefix lookup reads to find its
+// hits: Intune may answer startswith as contains, and the client keeps
+// only the names that start with the prefix.
+const prefixScan = 100
+
+// DevicesByNamePrefix finds devices whose deviceName starts with prefix,
+// in any case. Intune has been seen to answer startswith as contains, so
+// the answer is filtered again here; a lone clause is sent, because Intune
+// has answered `or` with its first clause alone.
+func (c *Client) DevicesByNamePrefix(ctx context.Context, token, prefix string) ([]ManagedDevice, error) {
+	found, err := c.devicesWhere(ctx, token, "deviceName", "startswith(deviceName,%s)", prefix, prefixScan)
+	if err != nil {
+		return nil, err
+	}
+	var out []ManagedDevice
+	for _, d := range found {
+		if strings.HasPrefix(strings.ToLower(d.DeviceName), strings.ToLower(prefix)) && len(out) < MaxDeviceHits {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // DevicesBySerial finds devices whose serialNumber equals serial exactly.
 func (c *Client) DevicesBySerial(ctx context.Context, token, serial string) ([]ManagedDevice, error) {
-	return c.devicesWhere(ctx, token, "serialNumber", serial)
+	return c.devicesWhere(ctx, token, "serialNumber", "serialNumber eq %s", serial, MaxDeviceHits)
 }
 
-// devicesWhere filters managed devices on one property. An empty or
-// unvalidated value is never sent: Intune answers an eq filter it does not
-// like, and `eq ”`, with every device in the tenant.
-func (c *Client) devicesWhere(ctx context.Context, token, property, value string) ([]ManagedDevice, error) {
+// devicesWhere filters managed devices with one clause on one property,
+// the value quoted into clause. An empty or unvalidated value is never
+// sent: Intune answers a filter it does not like, and `eq ”`, with every
+// device in the tenant.
+func (c *Client) devicesWhere(ctx context.Context, token, property, clause, value string, limit int) ([]ManagedDevice, error) {
 	if !CouldBeDeviceKey(value) {
 		return nil, ErrInvalidID
 	}
@@ -115,8 +139,8 @@ func (c *Client) devicesWhere(ctx context.Context, token, property, value string
 		method:   "GET",
 		endpoint: "GET /deviceManagement/managedDevices?$filter=" + property,
 		path:     "/beta/deviceManagement/managedDevices",
-		query:    [][2]string{{"$filter", property + " eq " + literal}, {"$select", deviceSelect}, {"$top", "25"}},
-	}, 25)
+		query:    [][2]string{{"$filter", fmt.Sprintf(clause, literal)}, {"$select", deviceSelect}, {"$top", strconv.Itoa(limit)}},
+	}, limit)
 }
 
 // ActionResult is one remote action Intune tracks on a device.

@@ -116,3 +116,18 @@ func (c *Client) AppDevices(ctx context.Context, token, appID string, limit int)
 		query:    [][2]string{{"$select", deviceSelect}},
 	}, limit)
 }
+
+// App fetches one detected app: what the devices that have it share.
+func (c *Client) App(ctx context.Context, token, appID string) (DetectedApp, error) {
+	if !IsDetectedAppID(appID) {
+		return DetectedApp{}, ErrInvalidID
+	}
+	var a DetectedApp
+	err := c.getJSON(ctx, token, request{
+		method:   "GET",
+		endpoint: "GET /deviceManagement/detectedApps/{id}",
+		path:     "/beta/deviceManagement/detectedApps/" + url.PathEscape(appID),
+		query:    [][2]string{{"$select", "id,displayName,version,publisher,platform,deviceCount"}},
+	}, &a)
+	return a, err
+}

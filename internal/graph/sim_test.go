@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +75,27 @@ func TestClientAgainstSimulator(t *testing.T) {
 		bobby, err := c.SearchUsers(ctx, tok, `"Bobby"`, 5)
 		if err != nil || len(bobby) != 1 {
 			t.Fatalf(`search "Bobby" = %+v, %v`, bobby, err)
+		}
+	})
+
+	t.Run("devices by the start of their name", func(t *testing.T) {
+		// Intune answers startswith as contains: "lt-0" is inside every
+		// ADELE-LT-01, at the start of none.
+		for prefix, want := range map[string]string{"adele-lt-": "ADELE-LT-01", "ADELE": "ADELE-LT-01", "lt-0": ""} {
+			devices, err := c.DevicesByNamePrefix(ctx, tok, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, d := range devices {
+				if !strings.HasPrefix(strings.ToLower(d.DeviceName), strings.ToLower(prefix)) {
+					t.Errorf("%q found %s", prefix, d.DeviceName)
+				}
+				found = found || d.DeviceName == want
+			}
+			if want != "" && !found || want == "" && len(devices) != 0 {
+				t.Errorf("%q found %d devices, want %q among them", prefix, len(devices), want)
+			}
 		}
 	})
 

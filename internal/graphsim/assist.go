@@ -21,7 +21,7 @@ func (c *call) assist(d *ManagedDevice) *apiError {
 		return badRequest("The action 'requestRemoteAssistance' does not accept a request body.")
 	}
 	c.s.recordAction(c, c.route.action, d.ID)
-	c.s.openSession(d.ID)
+	c.s.openSession(d)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

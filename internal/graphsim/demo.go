@@ -50,6 +50,7 @@ func DemoTenant(now time.Time) *Tenant {
 	g.kioskDevices(t)
 	g.apps(t)
 	g.scripts(t)
+	g.lobbyPCs(t)
 	return t
 }
 

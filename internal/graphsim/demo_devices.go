@@ -122,6 +122,25 @@ func (g *demoGen) kioskDevices(t *Tenant) {
 	}
 }
 
+// demoLobbyPCs are Windows devices enrolled without a user (Autopilot
+// self-deploying mode), where a request for assistance shows nobody a
+// notification.
+const demoLobbyPCs = 2
+
+// lobbyPCs adds the devices enrolled without a user. They come after every
+// other random choice, so the rest of the tenant stays as it was.
+func (g *demoGen) lobbyPCs(t *Tenant) {
+	for i := range demoLobbyPCs {
+		d := g.device(&User{UserPrincipalName: "lobby"}, osWindows, i+1)
+		d.DeviceName = fmt.Sprintf("LOBBY-PC-%02d", i+1)
+		d.UserID, d.UserPrincipalName, d.UserDisplayName, d.EmailAddress = "", "", "", ""
+		d.Manufacturer, d.Model = "HP", "HP EliteDesk 800 G6 Desktop Mini PC"
+		d.DeviceEnrollmentType, d.JoinType, d.ManagementAgent = "windowsAzureADJoinUsingDeviceAuth", "azureADJoined", "mdm"
+		d.ManagementState, d.LastSyncDateTime = "managed", g.now.Add(-time.Duration(2+i)*time.Hour)
+		t.Devices = append(t.Devices, d)
+	}
+}
+
 // serial fills a pattern and retries until the result is unused, because
 // serial numbers identify devices in Intune searches.
 func (g *demoGen) serial(pattern string) string {

@@ -40,7 +40,10 @@ func TestDemoTenantShape(t *testing.T) {
 	}
 	perUser := map[string]int{}
 	for _, d := range ten.Devices {
-		if !isGUID(d.ID) || !isGUID(d.AzureADDeviceID) || ids[d.ID] || serials[d.SerialNumber] || !ids[d.UserID] {
+		// Only a Windows device enrolled in self-deploying mode has no user.
+		userless := d.UserID == "" && d.UserPrincipalName == "" && d.OperatingSystem == osWindows &&
+			d.DeviceEnrollmentType == "windowsAzureADJoinUsingDeviceAuth"
+		if !isGUID(d.ID) || !isGUID(d.AzureADDeviceID) || ids[d.ID] || serials[d.SerialNumber] || !ids[d.UserID] && !userless {
 			t.Errorf("device %s (%s) has a bad or repeated id or serial, or no user", d.ID, d.DeviceName)
 		}
 		ids[d.ID], serials[d.SerialNumber] = true, true

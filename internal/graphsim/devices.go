@@ -70,10 +70,12 @@ func listDevices(c *call) *apiError {
 	return writePage(c, v, "deviceManagement/managedDevices", devices, pageOptions{maxTop: maxTopIntune})
 }
 
-// deviceFilter compiles what Intune is seen to honour: eq on a few string
-// properties, joined by and. For anything else it returns nil, and the
-// caller returns every device: Intune silently ignores a filter it does not
-// support, and an empty string literal too.
+// deviceFilter compiles what Intune is seen to do with a filter (see
+// docs/graph-reference.md): eq on a few string properties, joined by and;
+// startswith on deviceName, which matches anywhere in the name as contains
+// would; and of two clauses joined by or, only the first. For anything else
+// it returns nil, and the caller returns every device: Intune silently
+// ignores a filter it does not support, and an empty string literal too.
 func deviceFilter(e *filterExpr) func(*ManagedDevice) bool {
 	switch e.op {
 	case "and":
@@ -82,6 +84,18 @@ func deviceFilter(e *filterExpr) func(*ManagedDevice) bool {
 			return nil
 		}
 		return func(d *ManagedDevice) bool { return left(d) && right(d) }
+	case "or":
+		return deviceFilter(e.args[0])
+	case "call":
+		if e.name != "startswith" || len(e.args) != 2 {
+			return nil
+		}
+		prop, lit := e.args[0], e.args[1]
+		if prop.op != "prop" || prop.name != "deviceName" || lit.op != "lit" || !lit.quoted || lit.value == "" {
+			return nil
+		}
+		part := strings.ToLower(lit.value)
+		return func(d *ManagedDevice) bool { return strings.Contains(strings.ToLower(d.DeviceName), part) }
 	case "eq":
 		prop, lit := e.args[0], e.args[1]
 		if prop.op != "prop" || lit.op != "lit" || !lit.quoted || lit.value == "" {

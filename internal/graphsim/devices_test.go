@@ -42,6 +42,14 @@ func TestDeviceFilter(t *testing.T) {
 	e := newEnv(t, Config{})
 	everything := len(testTenant().Devices)
 	adele, _ := testTenant().UserByUPN(DemoAdeleUPN)
+	named := func(part string) (n int) {
+		for _, d := range testTenant().Devices {
+			if strings.Contains(strings.ToLower(d.DeviceName), part) {
+				n++
+			}
+		}
+		return n
+	}
 	cases := []struct {
 		filter string
 		want   int
@@ -55,10 +63,14 @@ func TestDeviceFilter(t *testing.T) {
 		// Intune's traps: what it does not support it ignores.
 		{"userPrincipalName eq ''", everything},
 		{"deviceName eq 'ADELE-LT-01' and serialNumber eq ''", everything},
-		{"startswith(deviceName,'ADELE')", everything},
+		// startswith on deviceName matches anywhere in the name, as
+		// contains would; of two clauses joined by or, the first counts.
+		{"startswith(deviceName,'ADELE')", named("adele")},
+		{"startswith(deviceName,'lt-0')", named("lt-0")},
+		{"startswith(serialNumber,'C02')", everything},
 		{"operatingSystem eq 'Windows'", everything},
 		{"deviceName ne 'ADELE-LT-01'", everything},
-		{"deviceName eq 'ADELE-LT-01' or deviceName eq 'KIOSK-LAB-001'", everything},
+		{"deviceName eq 'ADELE-LT-01' or deviceName eq 'KIOSK-LAB-001'", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {

@@ -72,8 +72,16 @@ func TestDeviceFilterCompiles(t *testing.T) {
 		{"deviceName eq 'O''Neil-PC' and serialNumber eq 'S2'", true, false},
 		{"deviceName eq ''", false, false},
 		{"isEncrypted eq true", false, false},
-		{"deviceName eq 'a' or deviceName eq 'b'", false, false},
+		// Intune answers `or` with its first clause alone.
+		{"deviceName eq 'a' or deviceName eq 'O''Neil-PC'", true, false},
+		{"deviceName eq 'O''Neil-PC' or deviceName eq 'b'", true, true},
 		{"contains(deviceName,'Neil')", false, false},
+		// startswith on deviceName has been seen to match as contains.
+		{"startswith(deviceName,'o''neil')", true, true},
+		{"startswith(deviceName,'Neil')", true, true},
+		{"startswith(deviceName,'PC-')", true, false},
+		{"startswith(serialNumber,'S')", false, false},
+		{"startswith(deviceName,'')", false, false},
 	}
 	for _, tc := range cases {
 		e, ok := parseFilter(tc.filter)

@@ -12,26 +12,50 @@ import (
 const actionRequestRemoteAssistance = "requestRemoteAssistance"
 
 // session is a requestRemoteAssistance that Intune accepted, followed up on
-// the device as the portal sees it there: pending until end, then done with
-// a session URL, or failed with error details.
+// the device as the portal sees it there: pending until end, then done
+// with a session URL, failed with error details, or not supported.
 type session struct {
 	start, end time.Time
-	fail       bool
+	state      string // the action's final state: done, failed or notSupported
+	details    string // remoteAssistanceSessionErrorDetails when failed
 }
 
-// openSession starts the follow-up of an accepted request. The delay and
-// the outcome are fixed now, so that changing them later does not rewrite
-// what a device already showed.
-func (s *Server) openSession(deviceID string) {
+// openSession starts the follow-up of an accepted request. Intune takes
+// the request whatever the connector or the device, and what follows says
+// so: no connector onboarded, no session; an Android Enterprise
+// corporate-owned device, not supported. The delay and the outcome are
+// fixed now, so that changing them later does not rewrite what a device
+// already showed.
+func (s *Server) openSession(d *ManagedDevice) {
 	st := s.faults
 	st.mu.Lock()
 	delay := st.sessionDelay
-	fail := st.devices[strings.ToLower(deviceID)].kind == kindSessionError
+	fault := st.devices[strings.ToLower(d.ID)].kind
+	connector := st.partnerStatus
 	st.mu.Unlock()
 	now := s.now().UTC()
+	ss := session{start: now, end: now.Add(delay), state: "done"}
+	switch {
+	case connector != "onboarded":
+		ss.state, ss.details = "failed", "The TeamViewer connector is not onboarded for this tenant, so no session could be created."
+	case androidCorporate(d.DeviceEnrollmentType):
+		ss.state = "notSupported"
+	case fault == kindSessionError:
+		ss.state, ss.details = "failed", "The TeamViewer session could not be created: the device did not respond to the connector's invitation."
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sessions[strings.ToLower(deviceID)] = session{start: now, end: now.Add(delay), fail: fail}
+	s.sessions[strings.ToLower(d.ID)] = ss
+}
+
+// androidCorporate reports the enrolment types of Android Enterprise
+// corporate-owned devices, where Intune does not support remote assistance.
+func androidCorporate(enrollmentType string) bool {
+	switch enrollmentType {
+	case "androidEnterpriseFullyManaged", "androidEnterpriseCorporateWorkProfile", "androidEnterpriseDedicatedDevice":
+		return true
+	}
+	return false
 }
 
 // SetSessionDelay sets how long requests accepted from now on stay
@@ -65,12 +89,9 @@ func (s *Server) present(entity any) any {
 	}
 	shown.RemoteAssistanceSessionURL, shown.RemoteAssistanceSessionErrorDetails = "", ""
 	if !s.now().Before(ss.end) {
-		result.LastUpdatedDateTime = ss.end
-		if ss.fail {
-			result.ActionState = "failed"
-			shown.RemoteAssistanceSessionErrorDetails = "The TeamViewer session could not be created: the device did not respond to the connector's invitation."
-		} else {
-			result.ActionState = "done"
+		result.LastUpdatedDateTime, result.ActionState = ss.end, ss.state
+		shown.RemoteAssistanceSessionErrorDetails = ss.details
+		if ss.state == "done" {
 			shown.RemoteAssistanceSessionURL = sessionURL(d.ID, ss.start)
 		}
 	}

@@ -138,3 +138,38 @@ func TestRemoteAssistancePartners(t *testing.T) {
 		t.Error("a misspelt status was accepted")
 	}
 }
+
+// Intune takes the request whatever the connector or the device; what
+// follows on the device says why no session can come of it.
+func TestAssistanceWithoutAConnectorOrOnACorporateAndroidDevice(t *testing.T) {
+	clock := newFakeClock()
+	ten := testTenant()
+	var android ManagedDevice
+	for _, d := range ten.Devices {
+		if androidCorporate(d.DeviceEnrollmentType) {
+			android = d
+			break
+		}
+	}
+	laptop := findAssistTargets(t).devices[2]
+	e := newEnv(t, Config{Now: clock.Now})
+	tok := e.iss.Token(t, nil)
+	post := func(device string) {
+		t.Helper()
+		if r := e.call(http.MethodPost, "/beta/deviceManagement/managedDevices/"+device+"/requestRemoteAssistance", tok); r.status != http.StatusNoContent {
+			t.Fatalf("%s: %d %s", device, r.status, r.body)
+		}
+	}
+	post(android.ID)
+	if err := e.sim.SetPartnerStatus("notOnboarded"); err != nil {
+		t.Fatal(err)
+	}
+	post(laptop)
+	clock.Advance(time.Minute)
+	if s, res := e.assistanceState(android.ID); res.ActionState != "notSupported" || s.URL != "" {
+		t.Errorf("an Android Enterprise corporate-owned device shows %+v, %+v", s, res)
+	}
+	if s, res := e.assistanceState(laptop); res.ActionState != "failed" || s.URL != "" || !strings.Contains(s.Details, "not onboarded") {
+		t.Errorf("without an onboarded connector the device shows %+v, %+v", s, res)
+	}
+}

@@ -136,6 +136,22 @@ func CSRFToken(t testing.TB, c *http.Client, portal string) string {
 	return headers["X-CSRF-Token"]
 }
 
+// RequestForm reads, from the portal page at page, the hidden fields of
+// the form whose action is action: what a browser sends when the form's
+// button is clicked.
+func RequestForm(t testing.TB, c *http.Client, portal, page, action string) url.Values {
+	t.Helper()
+	f := Document(t, Get(t, c, portal+page)).Find(`form[action="` + action + `"]`)
+	if f.Length() == 0 {
+		t.Fatalf("no form posting to %s on %s", action, page)
+	}
+	form := url.Values{}
+	f.First().Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+		form.Set(in.AttrOr("name", ""), in.AttrOr("value", ""))
+	})
+	return form
+}
+
 // Post sends an htmx POST with the page's anti-forgery token and form.
 func Post(t testing.TB, c *http.Client, portal, path string, form url.Values) *http.Response {
 	t.Helper()
