@@ -22,7 +22,11 @@ import (
 func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token string, route graph.Route) error {
 	r := &sending{attempt: attempt, token: token, route: route, started: time.Now()}
 	note := func(err error) { noteError(c, err) }
-	wait, state, err := h.try(c.Request().Context(), note, r)
+	// A technician who leaves the page must not cut the call off midway:
+	// the action is not idempotent, and a call cut off has an unknown
+	// outcome. The Graph client's own timeout bounds it.
+	ctx := context.WithoutCancel(c.Request().Context())
+	wait, state, err := h.try(ctx, note, r)
 	if err != nil {
 		h.complete(note, attempt, audit.Completion{Outcome: audit.Failed, Duration: time.Since(r.started)})
 		return err
@@ -41,13 +45,12 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		done := h.giveUp(note, r, state, wait)
 		return h.answer(c, done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
 	}
-	ctx := c.Request().Context()
 	retryAt := h.now().Add(wait)
 	if err := h.trail.SetProgress(ctx, attempt.ID, state, retryAt); err != nil {
 		note(err)
 	}
 	// The request's context ends with the response; the attempt must not.
-	bg, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(h.graphTimeout))
+	bg, cancel := context.WithDeadline(ctx, deadline.Add(h.graphTimeout))
 	go func() {
 		defer cancel()
 		h.later(bg, r, wait, state, deadline)

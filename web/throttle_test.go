@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -207,4 +208,36 @@ func TestABurstAcrossTwoInstancesStaysWithinTheWriteBudget(t *testing.T) {
 			t.Fatalf("%d attempts recorded as refused by the write budget, want 300", budgetRefusals)
 		}
 	})
+}
+
+// A technician who leaves the page while Graph is slow does not cut the
+// call off: its answer is recorded, not turned into an unknown outcome.
+func TestLeavingThePageDoesNotCutTheRequestOff(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[24]
+	path := "/devices/" + device.ID + "/assistance"
+	form := s.assistForm(t, c, path)
+	s.sim.SetDeviceFault(device.ID, graphsim.Slow(time.Second))
+	ctx, leave := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer leave()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.portal.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("X-CSRF-Token", s.csrfToken(t, c))
+	if resp, err := c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the request was answered before the browser left")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if rows := s.attempts(t); len(rows) == 1 && rows[0].Outcome != audit.Pending {
+			if rows[0].Outcome != audit.Succeeded {
+				t.Fatalf("the request ended as %s after the browser left", rows[0].Outcome)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the request never ended")
 }
