@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assistdesk/assistdesk/internal/graphsim"
 	"github.com/assistdesk/assistdesk/internal/signintest"
@@ -392,7 +393,7 @@ func TestAfterThe204TheOutcomeWatchesTheDevice(t *testing.T) {
 	s := newStack(t)
 	c := s.signedIn(t)
 	s.sim.SetSessionDelay(0)
-	ok, broken := s.sim.Tenant().Devices[10], s.sim.Tenant().Devices[11]
+	ok, broken := supported(t, s.sim.Tenant(), 10), supported(t, s.sim.Tenant(), 11)
 	s.sim.SetDeviceFault(broken.ID, graphsim.SessionError)
 
 	watchOf := func(device string) *goqSel {
@@ -420,9 +421,22 @@ func TestAfterThe204TheOutcomeWatchesTheDevice(t *testing.T) {
 
 	lee := browser(t)
 	s.signIn(t, lee, "/", "lee")
-	id := s.attempts(t)[0].ID
-	if resp := get(t, lee, s.portal.URL+"/assistance/"+id, "HX-Request", "true"); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("another technician's attempt: status %d, want 404", resp.StatusCode)
+	// A colleague follows the request too, but the session is the
+	// requester's to open.
+	var readyID string
+	for _, a := range s.attempts(t) {
+		if a.DeviceID == ok.ID {
+			readyID = a.ID
+		}
+	}
+	resp := get(t, lee, s.portal.URL+"/assistance/"+readyID, "HX-Request", "true")
+	seen := document(t, resp).Find("[data-testid=request]")
+	if resp.StatusCode != http.StatusOK || seen.AttrOr("data-phase", "") != "ready" || seen.Find("[data-testid=session-link]").Length() != 0 ||
+		!strings.Contains(seen.Text(), "Harper Helpdesk's to open") {
+		t.Fatalf("another technician's request: status %d, %s", resp.StatusCode, seen.Text())
+	}
+	if resp := get(t, lee, s.portal.URL+"/assistance/00000000-0000-4000-8000-000000000000", "HX-Request", "true"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("an unknown attempt: status %d, want 404", resp.StatusCode)
 	}
 }
 
@@ -480,5 +494,107 @@ func TestRenderedPagesCarryContentLength(t *testing.T) {
 	page := body(t, resp)
 	if resp.ContentLength != int64(len(page)) || len(resp.TransferEncoding) != 0 {
 		t.Fatalf("Content-Length %d, Transfer-Encoding %v, for a page of %d bytes", resp.ContentLength, resp.TransferEncoding, len(page))
+	}
+}
+
+// supported is the n-th device of the tenant on which a remote session can
+// start: one with a user, and not an Android Enterprise corporate-owned one.
+func supported(t *testing.T, tenant *graphsim.Tenant, n int) graphsim.ManagedDevice {
+	t.Helper()
+	for _, d := range tenant.Devices {
+		if d.UserID != "" && !strings.HasPrefix(d.DeviceEnrollmentType, "androidEnterprise") {
+			if n == 0 {
+				return d
+			}
+			n--
+		}
+	}
+	t.Fatal("the tenant has too few devices that can take remote assistance")
+	return graphsim.ManagedDevice{}
+}
+
+// A failed search says which service failed: the directory answers for
+// people, not Intune.
+func TestAFailedSearchNamesTheDirectory(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.URL.Path, "/v1.0/users") {
+			return false
+		}
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	problem := document(t, get(t, c, s.portal.URL+"/search?q=adele", "HX-Request", "true")).Find("[data-testid=search-problem]").Text()
+	if !strings.Contains(problem, "The directory (Microsoft Entra ID) is temporarily unavailable. Try again in 5 s.") || strings.Contains(problem, "Intune") {
+		t.Fatalf("a failed search says %q", problem)
+	}
+}
+
+// A malformed ticket reference in a link does not block the page: the page
+// warns that it is not recorded, and its request forms carry none.
+func TestAMalformedTicketWarnsInsteadOfBlocking(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	resp := get(t, c, s.portal.URL+"/users/"+adele.ID+"?ticket="+url.QueryEscape("INC 1; DROP"))
+	doc := document(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(doc.Find("[data-testid=ticket-invalid]").Text(), "INC 1; DROP") {
+		t.Fatalf("status %d, warning %q", resp.StatusCode, doc.Find("[data-testid=ticket-invalid]").Text())
+	}
+	if doc.Find("[data-testid=ticket]").Length() != 0 {
+		t.Error("the malformed reference is shown as the page's ticket")
+	}
+	doc.Find("form.assist-form").Each(func(_ int, f *goqSel) {
+		if strings.Contains(f.AttrOr("action", ""), "ticket") {
+			t.Errorf("a request form carries the malformed ticket: %s", f.AttrOr("action", ""))
+		}
+	})
+	// A request that carries one itself is refused, with nothing sent.
+	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+	path := "/users/" + adele.ID + "/devices/" + device.ID + "/assistance"
+	if resp := signintest.Post(t, c, s.portal.URL, path+"?ticket=bad%20ref", s.assistForm(t, c, path)); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a request with a malformed ticket: status %d", resp.StatusCode)
+	}
+	if n := len(s.sim.Actions()); n != 0 {
+		t.Fatalf("%d actions", n)
+	}
+}
+
+// A person who is not found is searched for instead, keeping the ticket.
+func TestAMissingUserOffersASearch(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	resp := get(t, c, s.portal.URL+"/users/"+url.PathEscape("adele.vanse@contoso.example")+"?ticket=INC-4")
+	doc := document(t, resp)
+	search := doc.Find("[data-testid=problem-search]")
+	if resp.StatusCode != http.StatusNotFound || search.Find("input[name=q]").AttrOr("value", "") != "adele.vanse" ||
+		search.Find("input[name=ticket]").AttrOr("value", "") != "INC-4" || doc.Find("h1").Text() != "Not found" {
+		t.Fatalf("status %d, heading %q, search %q", resp.StatusCode, doc.Find("h1").Text(), search.Text())
+	}
+}
+
+// Times are written in the technician's zone, from the cookie app.js
+// sets; anything that is not a zone name leaves them in UTC.
+func TestTimesAreInTheTechniciansZone(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[0]
+	page := s.portal.URL + "/devices/" + device.ID
+	u, _ := url.Parse(s.portal.URL)
+	shown := func(zone string) string {
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "assistdesk_tz", Value: zone, Path: "/"}})
+		return document(t, get(t, c, page)).Find("[data-testid=last-sync] time").Text()
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	want := device.LastSyncDateTime.In(berlin).Format("2006-01-02 15:04:05 MST")
+	if got := shown("Europe/Berlin"); got != want {
+		t.Errorf("in Berlin the last check-in shows %q, want %q", got, want)
+	}
+	for _, bogus := range []string{"../../etc/passwd", "Mars/Olympus", "Local"} {
+		if got := shown(bogus); !strings.HasSuffix(got, " UTC") {
+			t.Errorf("with the zone %q the time shows %q, want UTC", bogus, got)
+		}
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/format"
 )
 
 // explain turns a failed Graph call into a sentence a technician can act
@@ -24,15 +27,9 @@ func explain(err error) string {
 		case ge.Status == http.StatusNotFound:
 			return "Intune has no such object for you: it was deleted, or it is outside your scope tags."
 		case ge.Status == http.StatusTooManyRequests:
-			if ge.RetryAfter > 0 {
-				return fmt.Sprintf("Microsoft Graph is throttling requests and did not carry this one out. Wait %s and try again.", ge.RetryAfter)
-			}
-			return "Microsoft Graph is throttling requests and did not carry this one out. Wait a minute and try again."
+			return "Microsoft Graph is throttling requests and did not carry this one out. Try again in " + retryIn(ge.RetryAfter) + "."
 		case ge.Status == http.StatusServiceUnavailable:
-			if ge.RetryAfter > 0 {
-				return fmt.Sprintf("Intune is temporarily unavailable. Try again in %s.", ge.RetryAfter)
-			}
-			return "Intune is temporarily unavailable. Try again in a minute."
+			return serviceOf(ge.Endpoint) + " is temporarily unavailable. Try again in " + retryIn(ge.RetryAfter) + "."
 		case ge.Status >= 500:
 			return "Microsoft Graph failed to answer properly."
 		case ge.Status == http.StatusBadRequest:
@@ -47,6 +44,25 @@ func explain(err error) string {
 		return "That is not a valid id."
 	}
 	return "The call to Microsoft Graph failed."
+}
+
+// serviceOf is the service behind a Graph endpoint, as an administrator
+// knows it: the directory answers for users, Intune for devices, scripts
+// and their actions.
+func serviceOf(endpoint string) string {
+	if strings.Contains(endpoint, "deviceManagement") || strings.Contains(endpoint, "managedDevices") ||
+		strings.Contains(endpoint, "requestRemoteAssistance") {
+		return "Intune"
+	}
+	return "The directory (Microsoft Entra ID)"
+}
+
+// retryIn is a wait as the pages write it, "a minute" when Graph gave none.
+func retryIn(d time.Duration) string {
+	if d <= 0 {
+		return "a minute"
+	}
+	return format.Seconds(d)
 }
 
 // graphProblem is explain for reads, naming what could not be done.

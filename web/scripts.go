@@ -172,6 +172,7 @@ func (h *scriptsHandler) script(c echo.Context) error {
 	m.RequestsMissing = err != nil
 	assists := map[string]components.AssistProps{}
 	for _, card := range cards {
+		card.Assist.Compact = true
 		assists[card.ID] = card.Assist
 	}
 	for _, r := range runs {

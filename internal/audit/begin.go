@@ -33,8 +33,8 @@ const ConfirmWithin = 10 * time.Minute
 // confirming is the id of such a refusal that the technician answered
 // with "Request again", or "". It lets this attempt take the device from
 // the attempt the refusal deferred to: once, for the technician and device
-// it refused, within ConfirmWithin, and only while that attempt still
-// holds the device. Otherwise the guard applies as if nothing had been
+// it refused, within ConfirmWithin, once that attempt has its answer, and
+// only while it still holds the device. Otherwise the guard applies as if nothing had been
 // confirmed, so a hundred copies of one confirmation send one request.
 func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, confirming string) (Attempt, error) {
 	if a.DeviceID == "" {
@@ -99,9 +99,12 @@ func (t *Trail) replaceable(ctx context.Context, tx *sql.Tx, a Attempt, refusal 
 		return "", nil
 	}
 	var earlier string
-	err := tx.QueryRowContext(ctx, t.db.Rebind(`SELECT duplicate_of FROM audit_attempts
-		WHERE id = ? AND outcome = 'refused' AND refused_reason = ? AND confirmed_by = ''
-		AND technician_key = ? AND device_id = ? AND created_at >= ?`),
+	// The attempt deferred to must have its answer: a request still on its
+	// way to Intune is never replaced by a second one.
+	err := tx.QueryRowContext(ctx, t.db.Rebind(`SELECT r.duplicate_of FROM audit_attempts r
+		WHERE r.id = ? AND r.outcome = 'refused' AND r.refused_reason = ? AND r.confirmed_by = ''
+		AND r.technician_key = ? AND r.device_id = ? AND r.created_at >= ?
+		AND EXISTS (SELECT 1 FROM audit_attempts e WHERE e.id = r.duplicate_of AND e.outcome <> 'pending')`),
 		refusal, ReasonDuplicate, a.TechnicianKey, a.DeviceID, toMillis(a.CreatedAt.Add(-ConfirmWithin))).Scan(&earlier)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

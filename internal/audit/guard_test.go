@@ -51,6 +51,13 @@ func TestDuplicateGuard(t *testing.T) {
 		if !errors.As(err, &held) || again.DuplicateOf != second.ID {
 			t.Fatalf("a begin within the window of the second: %v, refusal defers to %q, want %q", err, again.DuplicateOf, second.ID)
 		}
+		// While the second is on its way to Intune, nothing replaces it.
+		if _, err := trail.Begin(ctx, request("dev-1"), time.Minute, again.ID); !errors.Is(err, ErrDuplicate) {
+			t.Fatalf("a confirmation while the earlier request is pending: %v", err)
+		}
+		if err := trail.Complete(ctx, second.ID, Completion{Outcome: Succeeded, GraphStatus: 204}); err != nil {
+			t.Fatal(err)
+		}
 		confirmed, err := trail.Begin(ctx, request("dev-1"), time.Minute, again.ID)
 		if err != nil {
 			t.Fatalf("the confirmed refusal was refused: %v", err)
@@ -77,7 +84,11 @@ func TestConfirmationIsBoundToItsRefusal(t *testing.T) {
 		refusal := func(device string) Attempt {
 			t.Helper()
 			clock.Advance(2 * time.Minute)
-			if _, err := trail.Begin(ctx, request(device), time.Minute, ""); err != nil {
+			first, err := trail.Begin(ctx, request(device), time.Minute, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := trail.Complete(ctx, first.ID, Completion{Outcome: Failed, GraphStatus: 503}); err != nil {
 				t.Fatal(err)
 			}
 			r, err := trail.Begin(ctx, request(device), time.Minute, "")
@@ -137,7 +148,11 @@ func TestConcurrentConfirmationsLetOneThrough(t *testing.T) {
 	eachDialect(t, func(t *testing.T, url string) {
 		ctx, clock := context.Background(), newClock()
 		trails := [2]*Trail{New(openDB(t, url), "instance-a", clock.Now), New(openDB(t, url), "instance-b", clock.Now)}
-		if _, err := trails[0].Begin(ctx, request("dev-1"), time.Minute, ""); err != nil {
+		first, err := trails[0].Begin(ctx, request("dev-1"), time.Minute, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := trails[0].Complete(ctx, first.ID, Completion{Outcome: Succeeded, GraphStatus: 204}); err != nil {
 			t.Fatal(err)
 		}
 		r, err := trails[0].Begin(ctx, request("dev-1"), time.Minute, "")

@@ -27,6 +27,9 @@ func TestLatestIsTheRequestThatHoldsTheDevice(t *testing.T) {
 		if _, err := trail.Refuse(ctx, request("dev-2"), ReasonRateLimit); err != nil {
 			t.Fatal(err)
 		}
+		if err := trail.Complete(ctx, first.ID, Completion{Outcome: Succeeded, GraphStatus: 204}); err != nil {
+			t.Fatal(err)
+		}
 		latest, err := trail.Latest(ctx, []string{"dev-1", "dev-2", "dev-3"})
 		if err != nil {
 			t.Fatal(err)
