@@ -26,7 +26,7 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 // count is how many elements sel matches.
 func count(t *testing.T, ctx context.Context, sel string) int {
 	t.Helper()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + strconv.Quote(sel) + `).length`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
 	must(t, err)
 	return n
 }
