@@ -598,3 +598,28 @@ func TestTimesAreInTheTechniciansZone(t *testing.T) {
 		}
 	}
 }
+
+// Two people with one name are told apart by what the basic profile gives:
+// the UPN, marked; a guest is marked with the home domain.
+func TestSearchTellsPeopleApart(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	hits := document(t, get(t, c, s.portal.URL+"/search?q="+url.QueryEscape("James Miller"))).Find("[data-testid=user-hit]")
+	if hits.Length() != 2 {
+		t.Fatalf("%d hits for James Miller, the demo tenant has two", hits.Length())
+	}
+	upns := map[string]bool{}
+	hits.Each(func(_ int, h *goqSel) {
+		if h.Find("[data-testid=same-name]").Length() != 1 || !h.Find(".upn").HasClass("distinct") {
+			t.Errorf("a James Miller is not marked as sharing the name: %s", h.Text())
+		}
+		upns[h.Find(".upn").Text()] = true
+	})
+	if len(upns) != 2 {
+		t.Errorf("the two hits show UPNs %v", upns)
+	}
+	guest := document(t, get(t, c, s.portal.URL+"/search?q="+url.QueryEscape(graphsim.DemoGuestUPN))).Find("[data-testid=user-hit] [data-testid=guest]")
+	if !strings.HasPrefix(guest.Text(), "Guest from ") {
+		t.Errorf("the guest is marked %q", guest.Text())
+	}
+}

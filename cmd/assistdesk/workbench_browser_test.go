@@ -265,7 +265,7 @@ func TestBrowserWorkbench(t *testing.T) {
 		if loc := location(t, ctx); !strings.Contains(loc, "/audit?device=") {
 			t.Fatalf("the device link led to %s", loc)
 		}
-		screenshot(t, ctx, "audit.png")
+		screenshot(t, ctx, "audit-by-person.png")
 	})
 
 	t.Run("search shows that it is searching while Graph is slow", func(t *testing.T) {
