@@ -172,7 +172,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 	if err != nil {
 		return err
 	}
-	refusal, err := h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again"))
+	begun, err := h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again"))
 	var dup *audit.DuplicateError
 	switch {
 	case errors.As(err, &dup):
@@ -187,7 +187,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 			Earlier:    requestProps(earlier, attempt.TechnicianKey, h.now()),
 			DeviceID:   attempt.DeviceID,
 			DeviceName: orDash(attempt.DeviceName),
-			RefusalID:  refusal.ID,
+			RefusalID:  begun.ID, // the refusal Begin recorded
 			PostURL:    c.Request().URL.RequestURI(),
 			Fields:     formFields(c, h.facts, facts, signed, c.FormValue("return_to")),
 		}))
@@ -196,7 +196,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 		return echo.NewHTTPError(http.StatusServiceUnavailable,
 			"The request could not be recorded in the audit trail, so nothing was sent to Intune. Try again in a moment.")
 	}
-	return h.send(c, refusal, token, route)
+	return h.send(c, begun, token, route)
 }
 
 // answer shows where a request stands: in place for htmx; without

@@ -53,7 +53,7 @@ func (h *devicesHandler) page(c echo.Context) error {
 	wg.Wait()
 	if graph.IsNotFound(err) {
 		noteError(c, err)
-		return notFound(c, "Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags. Search for it by name or serial number.", "")
+		return notFound("Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags. Search for it by name or serial number.", "")
 	}
 	if err != nil {
 		return readFailure(c, err, "read this device")

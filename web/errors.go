@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/auth"
@@ -26,7 +27,7 @@ type notFoundError struct {
 func (e *notFoundError) Error() string { return e.detail }
 
 // notFound answers 404 with a sentence and a search prefilled with query.
-func notFound(c echo.Context, detail, query string) error {
+func notFound(detail, query string) error {
 	return &notFoundError{detail: detail, search: query}
 }
 
@@ -74,7 +75,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			// The same address again: the ticket and the query go with it.
 			problem.Problem.RetryURL = r.URL.RequestURI()
 		}
-		var page = pages.Problem(problem)
+		var page templ.Component
 		if isFragment(c) {
 			page = components.Problem(problem.Problem)
 		} else {

@@ -319,7 +319,7 @@ func runParams(c echo.Context) (scriptID, runStateID string, err error) {
 func readFailure(c echo.Context, err error, what string) error {
 	noteError(c, err)
 	if graph.IsNotFound(err) {
-		return notFound(c, "Intune has no such object for you: it was deleted, or it is outside your scope tags.", "")
+		return notFound("Intune has no such object for you: it was deleted, or it is outside your scope tags.", "")
 	}
 	return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, what))
 }

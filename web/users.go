@@ -60,7 +60,7 @@ func (h *usersHandler) page(c echo.Context) error {
 
 	if graph.IsNotFound(userErr) {
 		noteError(c, userErr)
-		return notFound(c, "There is no user "+ref+" in the directory, or you may not see them. Search for them instead:", searchTermOf(ref))
+		return notFound("There is no user "+ref+" in the directory, or you may not see them. Search for them instead:", searchTermOf(ref))
 	}
 	if userErr != nil {
 		return readFailure(c, userErr, "read this user")

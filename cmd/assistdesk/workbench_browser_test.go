@@ -159,7 +159,9 @@ func TestBrowserWorkbench(t *testing.T) {
 		ctx := newBrowser(t)
 		signInAs(t, ctx, stack.PortalURL+"/devices/"+target.ID, "harper")
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("button[data-testid=assist]"))))
-		stack.Graph.SetDeviceFault(target.ID, graphsim.Hang)
+		// A device that answers after 4 s: long enough to watch the wait,
+		// short enough that no request outlives the test's demo.
+		stack.Graph.SetDeviceFault(target.ID, graphsim.Slow(4*time.Second))
 		defer stack.Graph.SetDeviceFault(target.ID, graphsim.DeviceFault{})
 		must(t, chromedp.Do(ctx,
 			chromedp.Click(chromedp.CSS("button[data-testid=assist]")),
@@ -171,6 +173,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			t.Fatalf("after 2.5 s of waiting the page says %q", got)
 		}
 		screenshot(t, ctx, "waiting.png")
+		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=request][data-phase=accepted]"))))
 
 		// A Windows PC enrolled without a user has no primary button: the
 		// reason stands where it would be.
