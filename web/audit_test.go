@@ -189,6 +189,11 @@ func TestSearchPageShowsTheTechniciansOwnRecentRequests(t *testing.T) {
 	if recent.Length() != 1 || !strings.Contains(recent.Text(), device.DeviceName) || !strings.Contains(recent.Text(), "INC-5") {
 		t.Fatalf("recent requests: %d: %s", recent.Length(), recent.Text())
 	}
+	// The row names the person by the name Graph gave and leads to them.
+	person := recent.Find("[data-testid=person] a")
+	if person.Text() != device.UserDisplayName || person.AttrOr("href", "") != "/users/"+url.PathEscape(device.UserPrincipalName)+"?ticket=INC-5" {
+		t.Errorf("the row's person is %q, linked to %q", person.Text(), person.AttrOr("href", ""))
+	}
 	lee := browser(t)
 	s.signIn(t, lee, "/", "lee")
 	if n := document(t, get(t, lee, s.portal.URL+"/")).Find("[data-testid=recent] [data-testid=attempt]").Length(); n != 0 {

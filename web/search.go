@@ -80,7 +80,11 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 	viewer, now := technicianOf(c).Key(), h.now()
 	rows := make([]components.AttemptRow, len(recent))
 	for i, a := range recent {
-		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase, withTicket(devicePath(a.DeviceID), a.Ticket), "", withTicket("/", a.Ticket))
+		person := ""
+		if ref := firstOf(a.UserUPN, a.TargetUser); ref != "" {
+			person = withTicket(userPath(ref), a.Ticket)
+		}
+		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase, withTicket(devicePath(a.DeviceID), a.Ticket), person, withTicket("/", a.Ticket))
 	}
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
 		Page:          pageFor(c, "Search"),

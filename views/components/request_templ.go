@@ -1382,7 +1382,7 @@ func StateLabel(p Phase) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		case PhaseAccepted:
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 112, "Waiting for the user")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 112, "Accepted by Intune")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
