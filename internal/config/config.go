@@ -53,7 +53,7 @@ type Config struct {
 	SessionIdleTimeout time.Duration
 	SessionMaxAge      time.Duration
 	TrustedProxies     []netip.Prefix
-	AssistRateLimit    int // assistance requests per technician per minute
+	AssistRateLimit    int // most assistance requests per technician in any minute, per instance
 	SignInRateLimit    int // sign-in starts per client IP per minute
 	ShutdownGrace      time.Duration
 	MetricsToken       string // bearer token /metrics requires; "" leaves it open

@@ -1,5 +1,5 @@
-// Package ratelimit keeps per-key token buckets in memory: N events per
-// minute for each technician or client address, refilled smoothly.
+// Package ratelimit counts events per key in memory: at most N in any
+// minute, for each technician or client address, on this instance.
 package ratelimit
 
 import (
@@ -7,27 +7,27 @@ import (
 	"time"
 )
 
-// maxKeys bounds memory: past it, buckets that have refilled completely
-// (and so carry no information) are dropped.
+// maxKeys bounds memory: past it, keys with no event in the last minute
+// (and so carrying no information) are dropped.
 const maxKeys = 10000
 
-// Limiter allows perMinute events per key, with bursts up to perMinute.
+// window is the span the limit counts over.
+const window = time.Minute
+
+// Limiter allows at most perMinute events per key in any window of a
+// minute: a sliding log of each key's recent events, not a token bucket,
+// which lets a burst and then a steady trickle go over the count.
 type Limiter struct {
-	perMinute float64
+	perMinute int
 	now       func() time.Time
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
+	mu     sync.Mutex
+	events map[string][]time.Time // each key's allowed events in the last minute, oldest first
 }
 
 // New returns a limiter of perMinute events per key.
 func New(perMinute int, now func() time.Time) *Limiter {
-	return &Limiter{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+	return &Limiter{perMinute: perMinute, now: now, events: map[string][]time.Time{}}
 }
 
 // Allow takes one event for key. When the key is over its limit it returns
@@ -36,28 +36,33 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= maxKeys {
-			l.pruneLocked(now)
-		}
-		b = &bucket{tokens: l.perMinute, at: now}
-		l.buckets[key] = b
+	events, ok := l.events[key]
+	if !ok && len(l.events) >= maxKeys {
+		l.pruneLocked(now)
 	}
-	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
+	events = recent(events, now)
+	if len(events) >= l.perMinute {
+		l.events[key] = events
+		wait := events[0].Add(window).Sub(now)
+		return false, (wait + time.Second - 1).Truncate(time.Second) // whole seconds, never early
 	}
-	wait := time.Duration((1 - b.tokens) / l.perMinute * float64(time.Minute))
-	return false, wait.Round(time.Second) + time.Second
+	l.events[key] = append(events, now)
+	return true, 0
+}
+
+// recent drops the events that are a minute old or older.
+func recent(events []time.Time, now time.Time) []time.Time {
+	i := 0
+	for i < len(events) && !events[i].After(now.Add(-window)) {
+		i++
+	}
+	return events[i:]
 }
 
 func (l *Limiter) pruneLocked(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.at).Minutes()*l.perMinute >= l.perMinute {
-			delete(l.buckets, k)
+	for k, events := range l.events {
+		if len(recent(events, now)) == 0 {
+			delete(l.events, k)
 		}
 	}
 }
