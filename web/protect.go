@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -95,8 +98,10 @@ func tooMany(c echo.Context, wait time.Duration, what string) error {
 		fmt.Sprintf("Too many %s. Wait %s and try again.", what, wait))
 }
 
-// bodyLimit answers 413 to a body larger than n bytes, and cuts off a body
-// that turns out larger than it said.
+// bodyLimit answers 413 to a body larger than n bytes, whatever its
+// framing: the body is read here, whole, before any handler runs, so a
+// chunked body that turns out too large is refused rather than cut off,
+// which would leave a handler reading an empty form and going ahead.
 func bodyLimit(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -104,7 +109,18 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 			if r.ContentLength > n {
 				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			if r.Body == nil || r.Body == http.NoBody {
+				return next(c)
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, n))
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			case err != nil:
+				return echo.NewHTTPError(http.StatusBadRequest, "The request's body could not be read.")
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			return next(c)
 		}
 	}

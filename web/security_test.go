@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/signintest"
 	"github.com/assistdesk/assistdesk/web"
 )
 
@@ -235,6 +237,37 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+}
+
+// A body sent in chunks, with no length announced, is held to the same
+// limit, and a request whose body was not read never reaches Graph.
+func TestOversizedChunkedBodyIsRefused(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[0]
+	path := "/devices/" + device.ID + "/assistance"
+	form := s.assistForm(t, c, path).Encode()
+	for _, size := range []int{100 << 10, 10 << 20} {
+		body := io.MultiReader(strings.NewReader(form+"&pad="), strings.NewReader(strings.Repeat("a", size)))
+		req, _ := http.NewRequest(http.MethodPost, s.portal.URL+path, io.NopCloser(body)) // no length: chunked
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("X-CSRF-Token", s.csrfToken(t, c))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || len(req.TransferEncoding) == 0 && req.ContentLength > 0 {
+			t.Errorf("%d bytes chunked: status %d, want 413", size, resp.StatusCode)
+		}
+	}
+	if n := len(s.graphCalls("POST", "/")); n != 0 {
+		t.Fatalf("%d requests reached Graph", n)
+	}
+	if resp := signintest.Post(t, c, s.portal.URL, path, s.assistForm(t, c, path)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a small form after them: status %d", resp.StatusCode)
 	}
 }
 

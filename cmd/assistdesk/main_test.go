@@ -97,6 +97,18 @@ func TestOversizedHeadersAndURLsAreRefused(t *testing.T) {
 			t.Errorf("oversized %s: status %d, want 431", name, resp.StatusCode)
 		}
 	}
+	// The limit is what the docs say, 32 KiB for the request line and
+	// headers, not 32 KiB plus net/http's slack.
+	for size, want := range map[int]int{31 << 10: http.StatusOK, 33 << 10: http.StatusRequestHeaderFieldsTooLarge, 36500: http.StatusRequestHeaderFieldsTooLarge} {
+		resp, err := http.Get(stack.PortalURL + "/healthz?pad=" + strings.Repeat("a", size-len("GET /healthz?pad= HTTP/1.1\r\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("a request line of %d bytes: status %d, want %d", size, resp.StatusCode, want)
+		}
+	}
 }
 
 func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {

@@ -112,6 +112,10 @@ const (
 // redeploy. net/http also waits (up to 5 s) for connections that have not
 // sent a request yet, such as a browser's preconnects; cutting only those
 // off is a clean shutdown, so requests are counted to tell the two apart.
+// maxHeaderBytes bounds a request's line and headers together: a URL or a
+// header past it is answered 431.
+const maxHeaderBytes = 32 << 10
+
 func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, grace time.Duration) error {
 	var inFlight atomic.Int64
 	srv := &http.Server{
@@ -124,7 +128,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, 
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    32 << 10,
+		MaxHeaderBytes:    maxHeaderBytes - 4096, // net/http reads 4 KiB beyond it before refusing
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
