@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -201,10 +203,30 @@ func (m *Metrics) handler(token string) echo.HandlerFunc {
 				return c.String(http.StatusUnauthorized, "unauthorized\n")
 			}
 		}
-		h.ServeHTTP(c.Response(), c.Request())
+		// The scrape is rendered whole first: a scraper that hangs up midway
+		// then costs one failed write, noted on the request's line, not an
+		// error line per metric family from promhttp.
+		scrape := &bufferedResponse{header: c.Response().Header()}
+		h.ServeHTTP(scrape, c.Request())
+		c.Response().WriteHeader(cmp.Or(scrape.status, http.StatusOK))
+		if _, err := c.Response().Write(scrape.body.Bytes()); err != nil {
+			noteError(c, fmt.Errorf("metrics: the scraper went away: %w", err))
+		}
 		return nil
 	}
 }
+
+// bufferedResponse holds an answer in memory; its headers are the real
+// response's.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // sessionsCacheFor is how long a session count is reused: the count is a
 // table scan of sorts, and several scrapers (or a person refreshing the

@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ServeMetrics answers one GET /metrics from m, guarded by token, sent
@@ -114,4 +121,60 @@ func TestSessionsGaugeIsCachedAndFailsAlone(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Fatalf("counted %d times, want again after %s", calls.Load(), sessionsCacheFor)
 	}
+}
+
+// A scraper that hangs up midway costs one line, the request's own, below
+// ERROR: not an error line for every metric family left unsent.
+func TestAScraperThatGoesAwayIsOneQuietLine(t *testing.T) {
+	var logs syncLog
+	m := NewMetrics(nil, slog.New(slog.NewJSONHandler(&logs, nil)))
+	// Enough series that the answer cannot fit in the socket's buffers.
+	many := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "test_padding_total", Help: strings.Repeat("padding ", 64)}, []string{"n"})
+	for i := range 40000 {
+		many.WithLabelValues(strconv.Itoa(i)).Inc()
+	}
+	m.registry.MustRegister(many)
+	e := echo.New()
+	e.Use(requestLog(slog.New(slog.NewJSONHandler(&logs, nil)), m, nil))
+	e.GET("/metrics", m.handler(""))
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := io.ReadFull(conn, make([]byte, 200)); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).SetLinger(0) // close with a reset
+	conn.Close()
+
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), `"route":"/metrics"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || strings.Contains(lines[0], `"level":"ERROR"`) || !strings.Contains(lines[0], "went away") {
+		t.Fatalf("%d log lines for a scraper that went away, want its request's line below ERROR:\n%s", len(lines), logs.String())
+	}
+}
+
+// syncLog is a log sink for handlers that run on the server's goroutines.
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
