@@ -130,6 +130,11 @@ func (h *authHandler) signInFailed(c echo.Context, err error) error {
 	case errors.Is(err, auth.ErrUnknownState), errors.Is(err, auth.ErrSignInExpired):
 		problem.Title = "This sign-in can no longer be completed"
 		problem.Detail = "It was started in another browser, took more than 10 minutes, or was already used. Start again."
+	case errors.Is(err, auth.ErrCodeRefused):
+		// Bad input from the browser, not an outage: a warning, not an error.
+		noteError(c, err)
+		problem.Title = "This sign-in can no longer be completed"
+		problem.Detail = "The identity provider did not accept the code this sign-in came back with: it was used already, expired, or not issued for this sign-in. Start again."
 	case errors.As(err, &denied):
 		problem.Status = http.StatusForbidden
 		problem.Title = "Not authorised"

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -237,5 +238,38 @@ func TestOtherLoopbackNameRedirectsToCanonicalHost(t *testing.T) {
 	}
 	if got, want := resp.Header.Get("Location"), s.portal.URL+"/?q=a%20b&ticket=INC-1"; got != want {
 		t.Fatalf("Location = %q, want %q", got, want)
+	}
+}
+
+// A forged code with the attacker's own valid state is bad input: a 400
+// with a sentence, logged as a warning. An identity provider that does not
+// answer is still a 502.
+func TestAForgedCodeIsRefusedAsBadInputNotAnOutage(t *testing.T) {
+	s := newStack(t)
+	c := browser(t)
+	callback, _ := url.Parse(s.toCallback(t, c, "/", "harper"))
+	q := callback.Query()
+	q.Set("code", "forged-code")
+	callback.RawQuery = q.Encode()
+	resp := get(t, c, callback.String())
+	text := document(t, resp).Find("[data-testid=problem]").Text()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(text, "did not accept the code") {
+		t.Fatalf("a forged code: status %d, %s", resp.StatusCode, text)
+	}
+	var line struct{ Level, Route string }
+	for _, l := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(l, `"route":"/auth/callback"`) {
+			json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line.Level != "WARN" {
+		t.Fatalf("the forged code was logged at %q, want WARN:\n%s", line.Level, s.logs.String())
+	}
+
+	down := browser(t)
+	callback, _ = url.Parse(s.toCallback(t, down, "/", "harper"))
+	s.idp.Close()
+	if resp := get(t, down, callback.String()); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("with the provider down: status %d, want 502", resp.StatusCode)
 	}
 }

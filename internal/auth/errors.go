@@ -12,6 +12,11 @@ var ErrUnknownState = errors.New("auth: this sign-in was not started in this bro
 // ErrSignInExpired means the sign-in took longer than signInTimeout.
 var ErrSignInExpired = errors.New("auth: this sign-in took too long and expired")
 
+// ErrCodeRefused means the provider's token endpoint refused the code the
+// callback carried: forged, used already, or expired. It is the client's
+// doing, not an outage.
+var ErrCodeRefused = errors.New("auth: the identity provider did not accept the sign-in code")
+
 // ProviderError is an error the identity provider sent back to the callback
 // (for Entra an AADSTS code in the description). Both fields are untrusted.
 type ProviderError struct {

@@ -101,6 +101,10 @@ type Tokens struct {
 func (rp *RelyingParty) Redeem(ctx context.Context, code, verifier, nonce string) (Technician, Tokens, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, rp.httpClient)
 	tok, err := rp.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	var refused *oauth2.RetrieveError
+	if errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode < 500 {
+		return Technician{}, Tokens{}, fmt.Errorf("%w (%s): %w", ErrCodeRefused, refused.ErrorCode, err)
+	}
 	if err != nil {
 		return Technician{}, Tokens{}, fmt.Errorf("auth: redeem code: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -134,7 +133,7 @@ func (s *Service) Complete(ctx context.Context, query url.Values) (returnTo stri
 	}
 	code := query.Get("code")
 	if code == "" {
-		return "", errors.New("auth: the callback carries no code")
+		return "", fmt.Errorf("%w: the callback carries none", ErrCodeRefused)
 	}
 	t, tokens, err := s.rp.Redeem(ctx, code, pending.Verifier, pending.Nonce)
 	if err != nil {
