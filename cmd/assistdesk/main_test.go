@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"maps"
 	"math"
 	"net/http"
 	"runtime/debug"
@@ -158,5 +160,30 @@ func TestGCTuningYieldsToTheEnvironment(t *testing.T) {
 	tuneGC(func(k string) string { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[k] })
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC set in the environment was overridden: %d", got)
+	}
+}
+
+func TestServeWarnsOfWhatItLeavesOpen(t *testing.T) {
+	base := map[string]string{
+		"ASSISTDESK_PUBLIC_URL": "https://assist.example.com", "ASSISTDESK_OIDC_ISSUER": "https://login.example.com/t/v2.0",
+		"ASSISTDESK_OIDC_CLIENT_ID": "c", "ASSISTDESK_OIDC_CLIENT_SECRET": "s", "ASSISTDESK_ALLOWED_ROLES": "Assistdesk.Technician",
+		"ASSISTDESK_TOKEN_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)),
+	}
+	load := func(extra map[string]string) *config.Config {
+		t.Helper()
+		env := maps.Clone(base)
+		maps.Copy(env, extra)
+		cfg, err := config.Load(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if w := startupWarnings(load(map[string]string{"ASSISTDESK_METRICS_TOKEN": "scrape-token-0123456789"})); len(w) != 0 {
+		t.Errorf("a closed configuration warns: %q", w)
+	}
+	w := startupWarnings(load(map[string]string{"ASSISTDESK_PUBLIC_URL": "http://assist.example.com", "ASSISTDESK_ALLOW_HTTP": "true"}))
+	if len(w) != 2 || !strings.Contains(w[0], "/metrics") || !strings.Contains(w[1], "plain http") {
+		t.Errorf("open /metrics and plain http warn %q", w)
 	}
 }

@@ -36,7 +36,23 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	defer p.Close()
 	logger.Info("portal listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()),
 		slog.String("instance", cfg.InstanceName))
+	for _, w := range startupWarnings(cfg) {
+		logger.Warn(w)
+	}
 	return serveUntilDone(ctx, ln, p.handler, cfg.ShutdownGrace)
+}
+
+// startupWarnings are what a configuration leaves open on purpose, said
+// once at start so that an operator sees it in the log.
+func startupWarnings(cfg *config.Config) []string {
+	var out []string
+	if cfg.MetricsToken == "" {
+		out = append(out, "/metrics answers anyone who can reach this instance: set ASSISTDESK_METRICS_TOKEN, or keep the port private")
+	}
+	if cfg.AllowHTTP && !cfg.Secure() {
+		out = append(out, "the public URL "+cfg.PublicURL.String()+" is plain http (ASSISTDESK_ALLOW_HTTP): the session cookie is not Secure and there is no HSTS")
+	}
+	return out
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -48,6 +48,7 @@ type Config struct {
 	AllowedGroups      []string
 	AllowedRoles       []string
 	AllowAnyUser       bool
+	AllowHTTP          bool // an http public URL beyond loopback, deliberately
 	AuditorGroups      []string
 	AuditorRoles       []string
 	SessionIdleTimeout time.Duration
@@ -91,6 +92,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AllowedGroups:      r.list("ASSISTDESK_ALLOWED_GROUPS"),
 		AllowedRoles:       r.list("ASSISTDESK_ALLOWED_ROLES"),
 		AllowAnyUser:       r.boolean("ASSISTDESK_ALLOW_ANY_USER"),
+		AllowHTTP:          r.boolean("ASSISTDESK_ALLOW_HTTP"),
 		AuditorGroups:      r.list("ASSISTDESK_AUDITOR_GROUPS"),
 		AuditorRoles:       r.list("ASSISTDESK_AUDITOR_ROLES"),
 		SessionIdleTimeout: r.duration("ASSISTDESK_SESSION_IDLE_TIMEOUT", 30*time.Minute),
@@ -112,6 +114,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	if len(c.AllowedGroups) == 0 && len(c.AllowedRoles) == 0 && !c.AllowAnyUser {
 		r.fail("ASSISTDESK_ALLOWED_ROLES", "set it or ASSISTDESK_ALLOWED_GROUPS to say who may use the portal "+
 			"(or ASSISTDESK_ALLOW_ANY_USER=true to let every signed-in user in, deliberately)")
+	}
+	if c.PublicURL != nil && c.PublicURL.Scheme == "http" && !isLoopback(c.PublicURL.Hostname()) && !c.AllowHTTP {
+		r.fail("ASSISTDESK_PUBLIC_URL", "must use https: over http the session cookie loses Secure and __Host-, and there is no HSTS "+
+			"(behind a proxy that terminates TLS, give the https URL technicians use; on loopback http is fine; "+
+			"ASSISTDESK_ALLOW_HTTP=true accepts it deliberately), got %q", c.PublicURL.String())
 	}
 	if c.MaxWait > MaxWaitLimit {
 		r.fail("ASSISTDESK_MAX_WAIT", "must be at most %s: nobody watches a request waiting for Graph longer", MaxWaitLimit)

@@ -194,3 +194,26 @@ func TestMetricsTokenIsOptionalButNotWeak(t *testing.T) {
 		t.Fatalf("an empty token file must not leave /metrics open: err %v", err)
 	}
 }
+
+// An http public URL beyond loopback costs the cookie its Secure flag and
+// the site its HSTS: refused unless the operator says so by name.
+func TestPlainHTTPPublicURLNeedsADeliberateSetting(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"http://assist.example.com":  false,
+		"http://10.1.2.3:8080":       false,
+		"http://127.0.0.1:8080":      true,
+		"http://localhost:8080":      true,
+		"https://assist.example.com": true,
+	} {
+		m := valid()
+		m["ASSISTDESK_PUBLIC_URL"] = url
+		_, err := Load(env(m))
+		if (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "ASSISTDESK_ALLOW_HTTP") {
+			t.Errorf("%s: %v", url, err)
+		}
+		m["ASSISTDESK_ALLOW_HTTP"] = "true"
+		if _, err := Load(env(m)); err != nil {
+			t.Errorf("%s with ASSISTDESK_ALLOW_HTTP=true: %v", url, err)
+		}
+	}
+}

@@ -26,6 +26,7 @@ var Variables = []Variable{
 	{"ASSISTDESK_ALLOWED_ROLES", "comma list of app roles allowed to use the portal", "one of ROLES/GROUPS required"},
 	{"ASSISTDESK_ALLOWED_GROUPS", "comma list of group object ids allowed to use the portal", "one of ROLES/GROUPS required"},
 	{"ASSISTDESK_ALLOW_ANY_USER", "true lets every signed-in user in (deliberate opt-out of the role check)", "false"},
+	{"ASSISTDESK_ALLOW_HTTP", "true accepts an http public URL beyond loopback (cookies without Secure, no HSTS): a deliberate opt-out", "false"},
 	{"ASSISTDESK_AUDITOR_ROLES", "comma list of app roles that may read the audit trail", "none"},
 	{"ASSISTDESK_AUDITOR_GROUPS", "comma list of group object ids that may read the audit trail", "none"},
 	{"ASSISTDESK_SESSION_IDLE_TIMEOUT", "sign-out after this long without a request", "30m"},
