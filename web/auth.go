@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -30,9 +31,17 @@ type authHandler struct {
 	auth      signInFlow
 	policy    auth.Policy
 	publicURL *url.URL
-	limit     *ratelimit.Limiter
-	clientIP  func(c echo.Context) string
+	// browsers limits sign-in starts per browser; addresses bounds what
+	// one address may start in all, against floods of new browsers.
+	browsers, addresses *ratelimit.Limiter
+	clientIP            func(c echo.Context) string
 }
+
+// browserCookie names a browser for the sign-in limit, so that one
+// browser, or a page elsewhere that sends it to /login, cannot use up the
+// starts of a whole office behind one address. It is no session: a random
+// name, set when the sign-in page is shown.
+const browserCookie = "assistdesk_browser"
 
 // login shows the sign-in page, or with start=1 sends the browser to the
 // identity provider. A technician already signed in goes straight back.
@@ -47,21 +56,50 @@ func (h *authHandler) login(c echo.Context) error {
 	if _, ok := h.auth.Current(ctx); ok && claims == "" {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
-	if c.QueryParam("start") == "" {
+	// A start another site sent the browser to shows the page instead:
+	// the technician sees where they are going, and that site spends no
+	// one's allowance. (Browsers too old to say where a request came from
+	// send no Sec-Fetch-Site and are let through.)
+	if c.QueryParam("start") == "" || crossSite(c.Request()) {
 		c.Response().Header().Set("Cache-Control", "no-store")
+		h.nameBrowser(c)
 		return render(c, http.StatusOK, pages.SignIn(pages.SignInPage{
 			StartURL:  loginURL(returnTo, true),
 			SignedOut: c.QueryParam("signed_out") != "",
 		}))
 	}
-	if ok, wait := h.limit.Allow(h.clientIP(c)); !ok {
+	ip := h.clientIP(c)
+	if ok, wait := h.addresses.Allow(ip); !ok {
 		return tooMany(c, wait, "sign-in attempts from your address")
+	}
+	browser := "address " + ip
+	if ck, err := c.Cookie(browserCookie); err == nil && isRequestID(ck.Value) {
+		browser = "browser " + ck.Value
+	}
+	if ok, wait := h.browsers.Allow(browser); !ok {
+		return tooMany(c, wait, "sign-in attempts from this browser")
 	}
 	target, err := h.auth.Begin(ctx, returnTo, claims)
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// crossSite reports whether the browser says the request came from another
+// site ("none" is a typed address or a bookmark).
+func crossSite(r *http.Request) bool {
+	site := r.Header.Get("Sec-Fetch-Site")
+	return site == "cross-site" || site == "same-site"
+}
+
+// nameBrowser gives a browser its name for the sign-in limit, once.
+func (h *authHandler) nameBrowser(c echo.Context) {
+	if ck, err := c.Cookie(browserCookie); err == nil && isRequestID(ck.Value) {
+		return
+	}
+	c.SetCookie(&http.Cookie{Name: browserCookie, Value: rand.Text(), Path: "/", HttpOnly: true,
+		Secure: h.publicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
 }
 
 // callback finishes the sign-in and returns the technician to the page they

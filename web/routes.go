@@ -12,6 +12,11 @@ import (
 // maxBody caps request bodies: the portal's forms carry a token and no more.
 const maxBody = 64 << 10
 
+// signInsPerAddress is how many browsers' worth of sign-in starts one
+// client address may make: an office behind one NAT address has many
+// browsers, a flood has more.
+const signInsPerAddress = 10
+
 // registerRoutes is the list of every route the portal serves. Routes
 // without the technician guard are the public ones the design lists.
 func registerRoutes(e *echo.Echo, d Deps) {
@@ -37,7 +42,8 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		auth:      d.Auth,
 		policy:    d.Auth.Policy(),
 		publicURL: d.PublicURL,
-		limit:     ratelimit.New(d.SignInRateLimit, time.Now),
+		browsers:  ratelimit.New(d.SignInRateLimit, time.Now),
+		addresses: ratelimit.New(signInsPerAddress*d.SignInRateLimit, time.Now),
 		clientIP:  ipOf,
 	}
 	e.GET("/login", signIn.login)

@@ -214,14 +214,51 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
-func TestSignInStartsAreLimitedPerAddress(t *testing.T) {
+// Sign-in starts are counted per browser, so that one browser, or a page
+// elsewhere that sends browsers to /login, cannot lock out an office
+// behind one address; an address as a whole is bounded against floods.
+func TestSignInStartsAreLimitedPerBrowserAndAddress(t *testing.T) {
 	s := newStack(t)
-	other := browser(t)
+	start := func(c *http.Client, header ...string) int {
+		t.Helper()
+		return get(t, c, s.portal.URL+"/login?start=1", header...).StatusCode
+	}
+	named := func() *http.Client {
+		t.Helper()
+		c := browser(t)
+		get(t, c, s.portal.URL+"/login") // the sign-in page names the browser
+		return c
+	}
+	a := named()
 	for i := range 31 {
-		resp := get(t, other, s.portal.URL+"/login?start=1")
-		if (resp.StatusCode == http.StatusTooManyRequests) != (i == 30) {
-			t.Fatalf("sign-in start %d: status %d", i+1, resp.StatusCode)
+		if st := start(a, "Sec-Fetch-Site", "same-origin"); (st == http.StatusTooManyRequests) != (i == 30) {
+			t.Fatalf("browser A's sign-in start %d: status %d", i+1, st)
 		}
+	}
+	if st := start(named(), "Sec-Fetch-Site", "same-origin"); st != http.StatusSeeOther {
+		t.Fatalf("browser B, behind the same address as A: status %d", st)
+	}
+	// A page on another site that sends a browser to start signing in gets
+	// the sign-in page, and spends nothing.
+	c := named()
+	for range 40 {
+		resp := get(t, c, s.portal.URL+"/login?start=1", "Sec-Fetch-Site", "cross-site")
+		if resp.StatusCode != http.StatusOK || document(t, resp).Find("[data-testid=sign-in]").Length() != 1 {
+			t.Fatalf("a start sent from another site: status %d", resp.StatusCode)
+		}
+	}
+	if st := start(c, "Sec-Fetch-Site", "same-origin"); st != http.StatusSeeOther {
+		t.Fatalf("after 40 starts from another site, the browser's own: status %d", st)
+	}
+	// A flood of new browsers from one address stops at ten browsers' worth.
+	refused := 0
+	for range 10 * 30 {
+		if start(named()) == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if used := 31 + 1 + 1; refused != used {
+		t.Fatalf("%d of 300 new browsers' starts refused, want the %d beyond the address's 300", refused, used)
 	}
 }
 

@@ -55,7 +55,7 @@ type Config struct {
 	SessionMaxAge      time.Duration
 	TrustedProxies     []netip.Prefix
 	AssistRateLimit    int // most assistance requests per technician in any minute, per instance
-	SignInRateLimit    int // sign-in starts per client IP per minute
+	SignInRateLimit    int // most sign-in starts per browser in any minute (an address: ten times as many), per instance
 	ShutdownGrace      time.Duration
 	MetricsToken       string // bearer token /metrics requires; "" leaves it open
 	LogFormat          string

@@ -33,7 +33,7 @@ var Variables = []Variable{
 	{"ASSISTDESK_SESSION_MAX_AGE", "absolute session lifetime", "12h"},
 	{"ASSISTDESK_TRUSTED_PROXIES", "comma list of CIDRs whose X-Forwarded-For is believed for the client IP", "none"},
 	{"ASSISTDESK_ASSIST_RATE_LIMIT", "most assistance requests one technician may make in any minute, counted on each instance", "30"},
-	{"ASSISTDESK_SIGNIN_RATE_LIMIT", "sign-in starts per client IP per minute", "30"},
+	{"ASSISTDESK_SIGNIN_RATE_LIMIT", "most sign-in starts one browser may make in any minute (one address: ten times as many), counted on each instance", "30"},
 	{"ASSISTDESK_INSTANCE_NAME", "this instance's name in logs and the audit trail", "host name"},
 	{"ASSISTDESK_WRITE_BUDGET", "Graph writes allowed per 20 s, shared by all instances (Intune allows an app 200)", "200"},
 	{"ASSISTDESK_MAX_WAIT", "longest an assistance request waits for its outcome (at most 2m)", "60s"},
