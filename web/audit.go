@@ -34,6 +34,11 @@ func (h *auditHandler) page(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	switch c.QueryParam("format") {
+	case "", "csv":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "The audit trail comes as a page or, with format=csv, as CSV; there is no other format.")
+	}
 	if c.QueryParam("format") == "csv" {
 		name := "assistdesk-audit-" + h.now().UTC().Format("20060102-150405") + ".csv"
 		c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -97,7 +102,10 @@ func auditFilter(q url.Values) (pages.AuditFilter, audit.Filter, error) {
 	}
 	f := audit.Filter{Technician: form.Technician, User: form.User, Device: form.Device, Ticket: form.Ticket}
 	for _, v := range []string{form.Technician, form.User, form.Device, form.Ticket} {
-		if utf8.RuneCountInString(v) > 256 || !utf8.ValidString(v) {
+		if !utf8.ValidString(v) {
+			return form, f, echo.NewHTTPError(http.StatusBadRequest, "A filter holds bytes that are not text (not valid UTF-8).")
+		}
+		if utf8.RuneCountInString(v) > 256 {
 			return form, f, echo.NewHTTPError(http.StatusBadRequest, "A filter is longer than 256 characters.")
 		}
 	}

@@ -156,6 +156,18 @@ func TestAuditPageIsForAuditorsAndFilters(t *testing.T) {
 	if resp := get(t, avery, s.portal.URL+"/audit?outcome=maybe"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("an unknown outcome filter: status %d", resp.StatusCode)
 	}
+	// Each refusal gives its own reason.
+	for query, reason := range map[string]string{
+		"technician=%FF":                   "not valid UTF-8",
+		"user=" + strings.Repeat("a", 257): "longer than 256 characters",
+		"format=xml":                       "no other format",
+		"from=yesterday":                   "YYYY-MM-DD",
+	} {
+		resp := get(t, avery, s.portal.URL+"/audit?"+query)
+		if detail := document(t, resp).Find("[data-testid=problem-detail]").Text(); resp.StatusCode != http.StatusBadRequest || !strings.Contains(detail, reason) {
+			t.Errorf("/audit?%.40s: status %d, %q", query, resp.StatusCode, detail)
+		}
+	}
 
 	resp := get(t, avery, s.portal.URL+"/audit?format=csv")
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {

@@ -8,7 +8,7 @@ import (
 
 // Routes lists what the portal routes, for the test that every route but
 // the public ones is guarded.
-func Routes(h any) []*echo.Route { return h.(*echo.Echo).Routes() }
+func Routes(h any) []*echo.Route { return h.(portal).echo.Routes() }
 
 // DeviceForm is the request form a page sends for a device, its facts
 // signed with key: tests that fire hundreds of requests at once build it

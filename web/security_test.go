@@ -343,3 +343,26 @@ func TestSessionsEndWhenIdleAndAtTheirAbsoluteLifetime(t *testing.T) {
 		}
 	})
 }
+
+// HEAD is answered as GET without a body, on every GET route.
+func TestHeadIsAnsweredAsGet(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	signedOut := browser(t)
+	for path, c := range map[string]*http.Client{"/healthz": signedOut, "/": c, "/static/app.css": c, "/login": signedOut} {
+		req, _ := http.NewRequest(http.MethodHead, s.portal.URL+path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(b) != 0 || resp.Header.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s: status %d, %d bytes of body, Content-Type %q", path, resp.StatusCode, len(b), resp.Header.Get("Content-Type"))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodHead, s.portal.URL+"/logout", nil)
+	if resp, err := c.Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /logout, a POST route: %v, %v", resp.StatusCode, err)
+	}
+}

@@ -64,5 +64,26 @@ func New(d Deps) http.Handler {
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	registerRoutes(e, d)
-	return e
+	return portal{e}
 }
+
+// portal is the portal's handler: Echo, which answers HEAD as GET.
+type portal struct{ echo *echo.Echo }
+
+// ServeHTTP answers HEAD as GET without a body, as HTTP expects of every
+// GET route: Echo routes a GET, and the body it writes goes nowhere; the
+// headers, Content-Length included, are the GET's.
+func (p portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodHead {
+		p.echo.ServeHTTP(w, r)
+		return
+	}
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	p.echo.ServeHTTP(headersOnly{w}, get)
+}
+
+// headersOnly is a response whose body is dropped.
+type headersOnly struct{ http.ResponseWriter }
+
+func (h headersOnly) Write(p []byte) (int, error) { return len(p), nil }

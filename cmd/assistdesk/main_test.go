@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -74,6 +75,13 @@ func TestSessionCookieOverHTTPSIsHostBoundAndSecure(t *testing.T) {
 	}
 	if s.IdleTimeout != 0 || s.Lifetime != 12*time.Hour {
 		t.Fatalf("idle %s (the server enforces it, not scs), lifetime %s", s.IdleTimeout, s.Lifetime)
+	}
+	// The cookie ends with the browser: set, it carries no Max-Age or Expires.
+	h := s.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Put(r.Context(), "k", "v") }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://assist.example.com/", nil))
+	if set := rec.Header().Get("Set-Cookie"); !strings.HasPrefix(set, "__Host-assistdesk_session=") || strings.Contains(set, "Max-Age") || strings.Contains(set, "Expires") {
+		t.Fatalf("the session cookie is %q, want one that ends with the browser", set)
 	}
 }
 

@@ -90,6 +90,10 @@ func newSessions(cfg *config.Config, store scs.Store) *scs.SessionManager {
 	s.Cookie.HttpOnly = true
 	s.Cookie.SameSite = http.SameSiteLaxMode
 	s.Cookie.Path = "/"
+	// No Max-Age: the cookie ends with the browser, so a shared PC's next
+	// user does not inherit the session; the server's idle timeout and
+	// lifetime bound it while the browser stays open.
+	s.Cookie.Persist = false
 	if cfg.Secure() {
 		// __Host- binds the cookie to this exact host over https.
 		s.Cookie.Name = "__Host-assistdesk_session"
