@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/pgtest"
 	"github.com/assistdesk/assistdesk/internal/signintest"
+	"github.com/assistdesk/assistdesk/web"
 )
 
 // onBothDatabases runs a multi-instance test on SQLite (one file, several
@@ -156,4 +159,71 @@ func allAttempts(s *stack) ([]audit.Attempt, error) {
 		}
 		after = next
 	}
+}
+
+// "Request again" answers one refusal: two hundred copies of it, sent at
+// once to two instances, in the form or in the query, start exactly one
+// more request; a made-up confirmation starts none. An id spelt in capitals
+// is the same device to the guard and the trail.
+func TestTheDuplicateGuardCannotBeBypassed(t *testing.T) {
+	onBothDatabases(t, stackOptions{assistRateLimit: 10000}, func(t *testing.T, s *stack) {
+		b, _ := s.secondInstance(t, "b")
+		portals := []string{s.portal.URL, b.URL}
+		harper := s.signedIn(t)
+		harper.Timeout = time.Minute
+		token := s.csrfToken(t, harper)
+		device := supported(t, s.sim.Tenant(), 40)
+		adele := device.UserID
+		// The first request, on route 1 and in lower case; then the same
+		// device on route 2 in capitals, which the guard refuses.
+		if resp := s.assist(t, harper, "/users/"+adele+"/devices/"+device.ID+"/assistance", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("first request: status %d", resp.StatusCode)
+		}
+		upper := strings.ToUpper(device.ID)
+		resp, err := harper.Do(assistRequest(b.URL, "/devices/"+upper+"/assistance", device, token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusal := document(t, resp).Find("[data-testid=again-dialog] input[name=again]").AttrOr("value", "")
+		if resp.StatusCode != http.StatusConflict || refusal == "" {
+			t.Fatalf("the same device in capitals: status %d, want the duplicate guard's 409", resp.StatusCode)
+		}
+
+		send := func(n int, again string) {
+			t.Helper()
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					path := "/devices/" + upper + "/assistance"
+					form := web.DeviceForm(formKey, device.ID, device.DeviceName)
+					if i%4 == 0 {
+						path += "?again=" + url.QueryEscape(again) // the form value reads the query too
+					} else {
+						form.Set("again", again)
+					}
+					req, _ := http.NewRequest(http.MethodPost, portals[i%2]+path, strings.NewReader(form.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("HX-Request", "true")
+					req.Header.Set("X-CSRF-Token", token)
+					if resp, err := harper.Do(req); err == nil {
+						resp.Body.Close()
+					}
+				})
+			}
+			wg.Wait()
+		}
+		send(200, "confirmed")
+		if n := len(s.sim.Actions()); n != 1 {
+			t.Fatalf("after 200 made-up confirmations Graph executed %d actions, want 1", n)
+		}
+		send(200, refusal)
+		if n := len(s.sim.Actions()); n != 2 {
+			t.Fatalf("after 200 copies of one confirmation Graph executed %d actions, want 2", n)
+		}
+		for _, a := range s.attemptsAll(t) {
+			if a.DeviceID != device.ID {
+				t.Fatalf("the trail records the device as %q, want %q", a.DeviceID, device.ID)
+			}
+		}
+	})
 }
