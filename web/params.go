@@ -49,8 +49,8 @@ func withTicket(path, ticket string) string {
 // idParam returns a path parameter decoded once (Echo hands out the
 // escaped form when the request path holds escapes, as in a UPN's
 // %23EXT%23), or a 400 with problem when it is not the kind of id valid
-// accepts: an id reaches Graph only in the shape Graph expects. A GUID is
-// returned in lower case, Graph's own spelling.
+// accepts: an id reaches Graph only in the shape Graph expects. GUIDs and
+// detected-app ids are returned in lower case, Graph's own spelling.
 func idParam(c echo.Context, name string, valid func(string) bool, problem string) (string, error) {
 	v, err := url.PathUnescape(c.Param(name))
 	if err != nil {
@@ -59,9 +59,10 @@ func idParam(c echo.Context, name string, valid func(string) bool, problem strin
 	if !valid(v) {
 		return "", echo.NewHTTPError(http.StatusBadRequest, problem)
 	}
-	if graph.IsGUID(v) {
+	if graph.IsGUID(v) || graph.IsDetectedAppID(v) {
 		// One spelling of each id, from here on: in the duplicate guard,
-		// the audit trail, links and logs.
+		// the audit trail, links and logs. (A UPN keeps its spelling: it
+		// is shown as well as used, and Graph matches it in any case.)
 		v = strings.ToLower(v)
 	}
 	return v, nil
