@@ -76,7 +76,19 @@ type Attempt struct {
 	Instance        string // the portal instance that wrote the attempt
 	// Session is what the device showed after a 204, as last seen.
 	Session Session
+	// TicketDelivery is how telling the ticket went, over all its events.
+	TicketDelivery TicketDelivery
 }
+
+// TicketDelivery sums up the delivery of an attempt's ticket events: the
+// worst state of them ("" when there is none), and when one failed, the
+// receiver's status.
+type TicketDelivery struct {
+	State  string // delivered, pending or failed
+	Status int
+}
+
+var deliveryStates = map[int64]string{1: "delivered", 2: "pending", 3: "failed"}
 
 // Session is what followed an accepted request on the device.
 type Session struct {
@@ -139,6 +151,9 @@ type Trail struct {
 	db       *store.DB
 	instance string
 	now      func() time.Time
+	// ticketEvents: write the events that tell a request's ticket what
+	// happened (WriteTicketEvents).
+	ticketEvents bool
 }
 
 // New returns the trail in db, written by the named instance. now is the

@@ -79,6 +79,11 @@ func (t *Trail) Begin(ctx context.Context, a Attempt, window time.Duration, conf
 	if _, err := tx.ExecContext(ctx, t.db.Rebind(insertAttempt), attemptArgs(a)...); err != nil {
 		return Attempt{}, fmt.Errorf("audit: record attempt on device %s: %w", a.DeviceID, err)
 	}
+	if dup != nil {
+		if err := t.recordEvent(ctx, tx, EventRefused, a); err != nil {
+			return Attempt{}, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return Attempt{}, fmt.Errorf("audit: commit attempt on device %s: %w", a.DeviceID, err)
 	}
@@ -123,10 +128,32 @@ func (t *Trail) Refuse(ctx context.Context, a Attempt, reason string) (Attempt, 
 	}
 	a = t.stamp(a)
 	a.Outcome, a.RefusedReason, a.CompletedAt = Refused, reason, a.CreatedAt
-	if _, err := t.db.ExecContext(ctx, t.db.Rebind(insertAttempt), attemptArgs(a)...); err != nil {
-		return Attempt{}, fmt.Errorf("audit: record refusal on device %s: %w", a.DeviceID, err)
+	err := t.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, t.db.Rebind(insertAttempt), attemptArgs(a)...); err != nil {
+			return fmt.Errorf("audit: record refusal on device %s: %w", a.DeviceID, err)
+		}
+		return t.recordEvent(ctx, tx, EventRefused, a)
+	})
+	if err != nil {
+		return Attempt{}, err
 	}
 	return a, nil
+}
+
+// inTx runs f in a transaction, committed when f returns nil.
+func (t *Trail) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("audit: begin a transaction: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if err := f(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("audit: commit: %w", err)
+	}
+	return nil
 }
 
 // stamp sets the fields of a new attempt that the trail, not the caller,
@@ -175,19 +202,32 @@ func (t *Trail) Complete(ctx context.Context, id string, c Completion) error {
 	default:
 		return fmt.Errorf("audit: complete %s: %q is not a final outcome", id, c.Outcome)
 	}
-	res, err := t.db.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, refused_reason = ?, completed_at = ?,
-		fallback_route = ?, graph_status = ?, graph_error_code = ?, graph_request_id = ?,
-		client_request_id = COALESCE(NULLIF(?, ''), client_request_id), duration_ms = ?
-		WHERE id = ? AND outcome = 'pending'`),
-		string(c.Outcome), c.RefusedReason, toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, c.GraphErrorCode,
-		c.GraphRequestID, c.ClientRequestID, c.Duration.Milliseconds(), id)
-	if err != nil {
-		return fmt.Errorf("audit: complete %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("audit: complete %s: %w", id, err)
-	} else if n == 1 {
-		return nil
+	var found bool
+	err := t.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, refused_reason = ?, completed_at = ?,
+			fallback_route = ?, graph_status = ?, graph_error_code = ?, graph_request_id = ?,
+			client_request_id = COALESCE(NULLIF(?, ''), client_request_id), duration_ms = ?
+			WHERE id = ? AND outcome = 'pending'`),
+			string(c.Outcome), c.RefusedReason, toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, c.GraphErrorCode,
+			c.GraphRequestID, c.ClientRequestID, c.Duration.Milliseconds(), id)
+		if err != nil {
+			return fmt.Errorf("audit: complete %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("audit: complete %s: %w", id, err)
+		}
+		if found = n == 1; !found || !t.ticketEvents {
+			return nil
+		}
+		a, err := t.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return t.recordEvent(ctx, tx, outcomeEvents[a.Outcome], a)
+	})
+	if err != nil || found {
+		return err
 	}
 	if _, err := t.Get(ctx, id); err != nil {
 		return err

@@ -16,7 +16,7 @@ var csvHeader = []string{"id", "created_at", "completed_at", "technician_oid", "
 	"route", "fallback_route", "ticket", "outcome", "refused_reason", "graph_status",
 	"graph_error_code", "graph_request_id", "client_request_id", "duration_ms", "client_ip",
 	"user_agent", "instance", "user_name", "user_upn", "device_os", "duplicate_of", "confirmed_by",
-	"session_state", "session_error", "session_at"}
+	"session_state", "session_error", "session_at", "ticket_delivery", "ticket_delivery_status"}
 
 // flushEvery rows the export hands what it has to w, so a download
 // starts at once and progresses rather than arriving at the end.
@@ -29,7 +29,7 @@ const flushEvery = 1000
 // spreadsheet would run as a formula are neutralised.
 func (t *Trail) ExportCSV(ctx context.Context, w io.Writer, f Filter) error {
 	where, args := f.where()
-	rows, err := t.db.QueryContext(ctx, t.db.Rebind("SELECT "+columns+" FROM audit_attempts"+
+	rows, err := t.db.QueryContext(ctx, t.db.Rebind("SELECT "+selected+" FROM audit_attempts"+
 		whereClause(where)+" ORDER BY created_at, id"), args...)
 	if err != nil {
 		return fmt.Errorf("audit: export: %w", err)
@@ -74,11 +74,20 @@ func csvRecord(record []string, a Attempt) []string {
 		string(a.Outcome), a.RefusedReason, strconv.Itoa(a.GraphStatus), a.GraphErrorCode,
 		a.GraphRequestID, a.ClientRequestID, strconv.FormatInt(a.Duration.Milliseconds(), 10),
 		a.ClientIP, a.UserAgent, a.Instance, a.UserName, a.UserUPN, a.DeviceOS, a.DuplicateOf,
-		a.ConfirmedBy, string(a.Session.State), a.Session.Error, csvTime(a.Session.At)}
+		a.ConfirmedBy, string(a.Session.State), a.Session.Error, csvTime(a.Session.At), a.TicketDelivery.State,
+		statusCell(a.TicketDelivery.Status)}
 	for i, c := range cells {
 		record[i] = neutralise(c)
 	}
 	return record
+}
+
+// statusCell is an HTTP status, empty for none.
+func statusCell(status int) string {
+	if status == 0 {
+		return ""
+	}
+	return strconv.Itoa(status)
 }
 
 func csvTime(t time.Time) string {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -28,7 +29,7 @@ func (t *Trail) Latest(ctx context.Context, deviceIDs []string) (map[string]Atte
 		for i := range args {
 			args[i] = chunk[min(i, len(chunk)-1)]
 		}
-		rows, err := t.query(ctx, "SELECT "+columns+" FROM audit_attempts WHERE id IN "+
+		rows, err := t.query(ctx, "SELECT "+selected+" FROM audit_attempts WHERE id IN "+
 			"(SELECT attempt_id FROM device_claims WHERE device_id IN (?"+strings.Repeat(", ?", n-1)+"))", args...)
 		if err != nil {
 			return nil, fmt.Errorf("audit: latest requests of %d devices: %w", len(chunk), err)
@@ -44,15 +45,25 @@ func (t *Trail) Latest(ctx context.Context, deviceIDs []string) (map[string]Atte
 // A final session state is never rewritten, and an unchanged one is not
 // written again; changed says whether this call recorded something new.
 func (t *Trail) SetSession(ctx context.Context, id string, s Session) (changed bool, err error) {
-	res, err := t.db.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET session_state = ?, session_error = ?, session_at = ?
-		WHERE id = ? AND outcome = 'succeeded' AND session_state IN ('', 'waiting') AND session_state <> ?`),
-		string(s.State), s.Error, toMillis(t.clock()), id, string(s.State))
-	if err != nil {
-		return false, fmt.Errorf("audit: session of %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("audit: session of %s: %w", id, err)
-	}
-	return n == 1, nil
+	err = t.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET session_state = ?, session_error = ?, session_at = ?
+			WHERE id = ? AND outcome = 'succeeded' AND session_state IN ('', 'waiting') AND session_state <> ?`),
+			string(s.State), s.Error, toMillis(t.clock()), id, string(s.State))
+		if err != nil {
+			return fmt.Errorf("audit: session of %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("audit: session of %s: %w", id, err)
+		}
+		if changed = n == 1; !changed || !s.State.Final() || !t.ticketEvents {
+			return nil
+		}
+		a, err := t.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return t.recordEvent(ctx, tx, sessionEvents[s.State], a)
+	})
+	return changed, err
 }

@@ -53,7 +53,7 @@ func (t *Trail) List(ctx context.Context, f Filter, p Page) ([]Attempt, string, 
 		args = append(args, at, id)
 	}
 	// One row more than the page says whether there is a next page.
-	query := "SELECT " + columns + " FROM audit_attempts" + whereClause(where) +
+	query := "SELECT " + selected + " FROM audit_attempts" + whereClause(where) +
 		" ORDER BY created_at DESC, id DESC LIMIT ?"
 	rows, err := t.query(ctx, query, append(args, limit+1)...)
 	if err != nil {
@@ -74,7 +74,7 @@ func (t *Trail) Recent(ctx context.Context, technicianKey string, n int) ([]Atte
 	if n <= 0 {
 		return nil, nil // PostgreSQL refuses a negative LIMIT; SQLite reads it as none
 	}
-	rows, err := t.query(ctx, "SELECT "+columns+" FROM audit_attempts WHERE technician_key = ?"+
+	rows, err := t.query(ctx, "SELECT "+selected+" FROM audit_attempts WHERE technician_key = ?"+
 		" AND refused_reason NOT IN (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?",
 		technicianKey, ReasonDuplicate, ReasonRateLimit, n)
 	if err != nil {

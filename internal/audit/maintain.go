@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -16,23 +17,51 @@ import (
 // many attempts it marked.
 func (t *Trail) MarkStale(ctx context.Context, olderThan time.Duration) (int, error) {
 	now := t.clock()
-	res, err := t.db.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, completed_at = ?
-		WHERE outcome = 'pending' AND created_at < ?`),
-		string(Unknown), toMillis(now), toMillis(now.Add(-olderThan)))
+	n := 0
+	err := t.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET outcome = ?, completed_at = ?
+			WHERE outcome = 'pending' AND created_at < ? RETURNING id, ticket`),
+			string(Unknown), toMillis(now), toMillis(now.Add(-olderThan)))
+		if err != nil {
+			return fmt.Errorf("audit: mark stale attempts: %w", err)
+		}
+		var ticketed []string
+		for rows.Next() {
+			var id, ticket string
+			if err := rows.Scan(&id, &ticket); err != nil {
+				rows.Close()
+				return fmt.Errorf("audit: mark stale attempts: %w", err)
+			}
+			n++
+			if ticket != "" {
+				ticketed = append(ticketed, id)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("audit: mark stale attempts: %w", err)
+		}
+		for _, id := range ticketed {
+			a, err := t.get(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if err := t.recordEvent(ctx, tx, EventUnknown, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("audit: mark stale attempts: %w", err)
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("audit: mark stale attempts: %w", err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // Purge deletes the attempts that began more than retention ago — the only
 // way an attempt is ever deleted — and records the purge in audit_purges,
 // in the same transaction, so that no row disappears without a trace.
-// Device claims that old go too: they can no longer refuse anything. A
+// Device claims and ticket events that old go too: they can no longer
+// refuse anything, nor tell a ticket anything new. A
 // purge that deletes nothing is not recorded, or every instance would add
 // a row a minute. It returns how many attempts it deleted.
 func (t *Trail) Purge(ctx context.Context, retention time.Duration) (int, error) {
@@ -53,6 +82,9 @@ func (t *Trail) Purge(ctx context.Context, retention time.Duration) (int, error)
 	}
 	if _, err := tx.ExecContext(ctx, t.db.Rebind("DELETE FROM device_claims WHERE claimed_at < ?"), cutoff); err != nil {
 		return 0, fmt.Errorf("audit: purge device claims: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, t.db.Rebind("DELETE FROM ticket_events WHERE created_at < ?"), cutoff); err != nil {
+		return 0, fmt.Errorf("audit: purge ticket events: %w", err)
 	}
 	if n > 0 {
 		if _, err := tx.ExecContext(ctx, t.db.Rebind(`INSERT INTO audit_purges (purged_at, instance, cutoff, rows_deleted)

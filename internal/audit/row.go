@@ -16,6 +16,13 @@ const columns = `id, created_at, completed_at, technician_oid, technician_tid, t
 	client_request_id, duration_ms, client_ip, user_agent, instance, user_name, user_upn, device_os,
 	duplicate_of, confirmed_by, session_state, session_error, session_at`
 
+// selected are the columns a read takes: the row's own, then a summary of
+// its ticket events, the worst state (3 failed, 2 pending, 1 delivered,
+// NULL for none) and a failed one's status from the receiver.
+const selected = columns + `,
+	(SELECT MAX(CASE e.state WHEN 'failed' THEN 3 WHEN 'pending' THEN 2 ELSE 1 END) FROM ticket_events e WHERE e.attempt_id = audit_attempts.id),
+	(SELECT MAX(e.last_status) FROM ticket_events e WHERE e.attempt_id = audit_attempts.id AND e.state = 'failed')`
+
 const insertAttempt = `INSERT INTO audit_attempts (` + columns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
@@ -32,17 +39,18 @@ func attemptArgs(a Attempt) []any {
 // scanAttempt reads one row selected with columns.
 func scanAttempt(row interface{ Scan(...any) error }) (Attempt, error) {
 	var (
-		a                 Attempt
-		created, duration int64
-		completed, sessAt sql.NullInt64
-		outcome, session  string
+		a                   Attempt
+		created, duration   int64
+		completed, sessAt   sql.NullInt64
+		outcome, session    string
+		delivery, delStatus sql.NullInt64
 	)
 	err := row.Scan(&a.ID, &created, &completed, &a.TechnicianOID, &a.TechnicianTID,
 		&a.TechnicianUPN, &a.TechnicianName, &a.TechnicianKey, &a.TargetUser, &a.DeviceID,
 		&a.DeviceName, &a.Route, &a.FallbackRoute, &a.Ticket, &outcome, &a.RefusedReason,
 		&a.GraphStatus, &a.GraphErrorCode, &a.GraphRequestID, &a.ClientRequestID, &duration,
 		&a.ClientIP, &a.UserAgent, &a.Instance, &a.UserName, &a.UserUPN, &a.DeviceOS,
-		&a.DuplicateOf, &a.ConfirmedBy, &session, &a.Session.Error, &sessAt)
+		&a.DuplicateOf, &a.ConfirmedBy, &session, &a.Session.Error, &sessAt, &delivery, &delStatus)
 	if err != nil {
 		return Attempt{}, err
 	}
@@ -51,6 +59,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (Attempt, error) {
 		a.CompletedAt = fromMillis(completed.Int64)
 	}
 	a.Outcome = Outcome(outcome)
+	a.TicketDelivery = TicketDelivery{State: deliveryStates[delivery.Int64], Status: int(delStatus.Int64)}
 	a.Session.State = SessionState(session)
 	if sessAt.Valid {
 		a.Session.At = fromMillis(sessAt.Int64)
@@ -72,7 +81,7 @@ func (t *Trail) Get(ctx context.Context, id string) (Attempt, error) {
 
 func (t *Trail) get(ctx context.Context, q queryer, id string) (Attempt, error) {
 	a, err := scanAttempt(q.QueryRowContext(ctx,
-		t.db.Rebind("SELECT "+columns+" FROM audit_attempts WHERE id = ?"), id))
+		t.db.Rebind("SELECT "+selected+" FROM audit_attempts WHERE id = ?"), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Attempt{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
