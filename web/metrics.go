@@ -43,6 +43,7 @@ type Metrics struct {
 	budgetWaited   prometheus.Counter
 	budgetRefusals prometheus.Counter
 	attempts       *prometheus.CounterVec
+	tickets        *ticketMetrics // nil without ticket write-back
 }
 
 var _ graph.Observer = (*Metrics)(nil)
@@ -99,7 +100,8 @@ func NewMetrics(activeSessions func(context.Context) (int, error), logger *slog.
 		}
 	}
 	if activeSessions != nil {
-		m.registry.MustRegister(newSessionsGauge(activeSessions, time.Now))
+		m.registry.MustRegister(newCountedGauge("assistdesk_sessions_active",
+			"Unexpired sessions in the database, all instances together (sign-ins in progress included).", activeSessions, time.Now))
 	}
 	return m
 }
@@ -228,14 +230,15 @@ func (b *bufferedResponse) Header() http.Header         { return b.header }
 func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
-// sessionsCacheFor is how long a session count is reused: the count is a
-// table scan of sorts, and several scrapers (or a person refreshing the
+// countCacheFor is how long a count from the database is reused: a count
+// is a scan of sorts, and several scrapers (or a person refreshing the
 // page) must not each pay for it.
-const sessionsCacheFor = 5 * time.Second
+const countCacheFor = 5 * time.Second
 
-// sessionsGauge is assistdesk_sessions_active, counted on scrape. Failures
-// are cached too, so a struggling database is not asked again at once.
-type sessionsGauge struct {
+// countedGauge is a gauge counted in the database on scrape. Failures are
+// cached too, so a struggling database is not asked again at once, and a
+// failure drops this series, not the scrape.
+type countedGauge struct {
 	desc  *prometheus.Desc
 	count func(context.Context) (int, error)
 	now   func() time.Time
@@ -246,22 +249,17 @@ type sessionsGauge struct {
 	err   error
 }
 
-func newSessionsGauge(count func(context.Context) (int, error), now func() time.Time) *sessionsGauge {
-	return &sessionsGauge{
-		desc: prometheus.NewDesc("assistdesk_sessions_active",
-			"Unexpired sessions in the database, all instances together (sign-ins in progress included).", nil, nil),
-		count: count,
-		now:   now,
-	}
+func newCountedGauge(name, help string, count func(context.Context) (int, error), now func() time.Time) *countedGauge {
+	return &countedGauge{desc: prometheus.NewDesc(name, help, nil, nil), count: count, now: now}
 }
 
 // Describe implements prometheus.Collector.
-func (g *sessionsGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+func (g *countedGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
 
 // Collect implements prometheus.Collector.
-func (g *sessionsGauge) Collect(ch chan<- prometheus.Metric) {
+func (g *countedGauge) Collect(ch chan<- prometheus.Metric) {
 	g.mu.Lock()
-	if g.at.IsZero() || g.now().Sub(g.at) >= sessionsCacheFor {
+	if g.at.IsZero() || g.now().Sub(g.at) >= countCacheFor {
 		ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 		g.value, g.err = g.count(ctx)
 		cancel()

@@ -87,8 +87,8 @@ func TestRequestSeriesHaveBoundedLabels(t *testing.T) {
 	}
 }
 
-// The session count runs on scrape, at most every sessionsCacheFor; a
-// failing count drops the gauge, not the scrape.
+// A count from the database (here the sessions') runs on scrape, at most
+// every countCacheFor; a failing count drops the gauge, not the scrape.
 func TestSessionsGaugeIsCachedAndFailsAlone(t *testing.T) {
 	var calls atomic.Int64
 	var failing atomic.Bool
@@ -101,7 +101,7 @@ func TestSessionsGaugeIsCachedAndFailsAlone(t *testing.T) {
 	}
 	clock := &fakeClock{t: time.Unix(1e9, 0)}
 	m := NewMetrics(nil, nil)
-	m.registry.MustRegister(newSessionsGauge(count, clock.now))
+	m.registry.MustRegister(newCountedGauge("assistdesk_sessions_active", "sessions", count, clock.now))
 	e := opsEcho(&bytes.Buffer{}, nil, clock, m, "")
 	for range 3 {
 		if got := call(e, "GET", "/metrics").Body.String(); !strings.Contains(got, "assistdesk_sessions_active 7") {
@@ -112,14 +112,14 @@ func TestSessionsGaugeIsCachedAndFailsAlone(t *testing.T) {
 		t.Fatalf("three scrapes counted sessions %d times", n)
 	}
 	failing.Store(true)
-	clock.advance(sessionsCacheFor)
+	clock.advance(countCacheFor)
 	rec := call(e, "GET", "/metrics")
 	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "assistdesk_sessions_active") ||
 		!strings.Contains(rec.Body.String(), "assistdesk_http_request_duration_seconds") {
 		t.Fatalf("a failing count: status %d, body:\n%s", rec.Code, rec.Body)
 	}
 	if calls.Load() != 2 {
-		t.Fatalf("counted %d times, want again after %s", calls.Load(), sessionsCacheFor)
+		t.Fatalf("counted %d times, want again after %s", calls.Load(), countCacheFor)
 	}
 }
 
@@ -128,10 +128,12 @@ func TestSessionsGaugeIsCachedAndFailsAlone(t *testing.T) {
 func TestAScraperThatGoesAwayIsOneQuietLine(t *testing.T) {
 	var logs syncLog
 	m := NewMetrics(nil, slog.New(slog.NewJSONHandler(&logs, nil)))
-	// Enough series that the answer cannot fit in the socket's buffers.
+	// Enough series (some 15 MB) that the answer cannot fit in the
+	// connection's buffers before the reset arrives.
 	many := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "test_padding_total", Help: strings.Repeat("padding ", 64)}, []string{"n"})
-	for i := range 40000 {
-		many.WithLabelValues(strconv.Itoa(i)).Inc()
+	pad := strings.Repeat("x", 200)
+	for i := range 60000 {
+		many.WithLabelValues(pad + strconv.Itoa(i)).Inc()
 	}
 	m.registry.MustRegister(many)
 	e := echo.New()

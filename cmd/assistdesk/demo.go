@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -153,7 +154,18 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 		cleanup = func() { os.RemoveAll(dir) }
 		databaseURL = "sqlite:" + filepath.Join(dir, "assistdesk.db")
 	}
+	// The demo tells its own ticket inbox what becomes of requests made
+	// from a ticket, as a ticket system would be told.
+	ticketSecret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
+	tickets, err := newInbox(ticketSecret)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 	demoEnv := map[string]string{
+		"ASSISTDESK_TICKET_WEBHOOK_URL":           publicURL + inboxPath,
+		"ASSISTDESK_TICKET_WEBHOOK_SECRET":        ticketSecret,
+		"ASSISTDESK_TICKET_WEBHOOK_ALLOW_PRIVATE": "true",
 		"ASSISTDESK_DATABASE_URL":       databaseURL,
 		"ASSISTDESK_TOKEN_KEY":          base64.StdEncoding.EncodeToString(randomBytes(32)),
 		"ASSISTDESK_INSTANCE_NAME":      "demo",
@@ -188,8 +200,11 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 		return nil, errors.Join(err, <-idpDone, <-graphDone)
 	}
 	stack = &demoStack{PortalURL: publicURL, IdP: idp, Graph: sim, done: make(chan error, 1)}
+	site := http.NewServeMux()
+	site.Handle(inboxPath, tickets)
+	site.Handle("/", p.handler)
 	go func() {
-		err := serveUntilDone(ctx, portalLn, p.handler, cfg.ShutdownGrace)
+		err := serveUntilDone(ctx, portalLn, site, cfg.ShutdownGrace)
 		cancel()
 		err = errors.Join(err, <-idpDone, <-graphDone, p.Close())
 		cleanup()
@@ -206,7 +221,9 @@ func printBanner(w io.Writer, publicURL string, people []devidp.Person) {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\n", p.Name, p.Username, p.Description)
 	}
 	tw.Flush()
-	fmt.Fprint(w, "\nThen search for a user, e.g. \"adele\", and request assistance on one of their devices.\nPress Ctrl-C to stop.\n\n")
+	fmt.Fprintf(w, "\nThen search for a user, e.g. \"adele\", and request assistance on one of their devices.\n"+
+		"Requests made from a ticket (open %s/users/adele.vance@contoso.example?ticket=INC-1) are reported to\n"+
+		"the demo's ticket inbox: %s%s\nPress Ctrl-C to stop.\n\n", publicURL, publicURL, inboxPath)
 }
 
 func randomBytes(n int) []byte {

@@ -19,6 +19,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/store"
+	"github.com/assistdesk/assistdesk/internal/webhook"
 	"github.com/assistdesk/assistdesk/internal/writebudget"
 	"github.com/assistdesk/assistdesk/web"
 )
@@ -74,6 +75,15 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 	sessionStore := db.Sessions()
 	sessions := newSessions(cfg, sessionStore)
 	trail := audit.New(db, cfg.InstanceName, time.Now)
+	if w := cfg.TicketWebhook; w != nil {
+		// Outcomes write their ticket events from now on; any instance
+		// delivers them.
+		trail.WriteTicketEvents()
+		metrics.WatchTicketEvents(trail.EventsPending)
+		deliverer := webhook.New(webhook.Config{URL: w.URL, Secrets: w.Secrets, AllowPrivate: w.AllowPrivate, Timeout: w.Timeout},
+			trail, logger, metrics)
+		go deliverer.Run(ctx)
+	}
 	// A pending attempt older than this was left by an instance that died
 	// between its two writes: no request waits that long for Graph.
 	staleAfter := cfg.MaxWait + graphTimeout + 30*time.Second

@@ -58,6 +58,7 @@ type Config struct {
 	SignInRateLimit    int // most sign-in starts per browser in any minute (an address: ten times as many), per instance
 	ShutdownGrace      time.Duration
 	MetricsToken       string // bearer token /metrics requires; "" leaves it open
+	TicketWebhook      *TicketWebhook // nil: no write-back
 	LogFormat          string
 	LogLevel           slog.Level
 }
@@ -102,6 +103,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SignInRateLimit:    r.positive("ASSISTDESK_SIGNIN_RATE_LIMIT", 30),
 		ShutdownGrace:      r.duration("ASSISTDESK_SHUTDOWN_GRACE", 10*time.Second),
 		MetricsToken:       r.metricsToken("ASSISTDESK_METRICS_TOKEN"),
+		TicketWebhook:      r.ticketWebhook(),
 		LogFormat:          r.oneOf("ASSISTDESK_LOG_FORMAT", "json", "json", "text"),
 		LogLevel:           r.level("ASSISTDESK_LOG_LEVEL"),
 	}

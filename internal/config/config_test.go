@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,5 +217,48 @@ func TestPlainHTTPPublicURLNeedsADeliberateSetting(t *testing.T) {
 		if _, err := Load(env(m)); err != nil {
 			t.Errorf("%s with ASSISTDESK_ALLOW_HTTP=true: %v", url, err)
 		}
+	}
+}
+
+func TestTicketWebhookSettings(t *testing.T) {
+	secret := "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 32))
+	other := "whsec_" + base64.StdEncoding.EncodeToString([]byte("another secret of 24+ bytes!"))
+	c, err := Load(env(valid()))
+	if err != nil || c.TicketWebhook != nil {
+		t.Fatalf("unset: %+v, %v", c.TicketWebhook, err)
+	}
+	m := valid()
+	m["ASSISTDESK_TICKET_WEBHOOK_URL"] = "https://tickets.example.com/hooks/assistdesk?token=t0k"
+	m["ASSISTDESK_TICKET_WEBHOOK_SECRET"] = secret + " " + other
+	c, err = Load(env(m))
+	if err != nil || len(c.TicketWebhook.Secrets) != 2 || c.TicketWebhook.Timeout != 10*time.Second || c.TicketWebhook.AllowPrivate {
+		t.Fatalf("set: %+v, %v", c.TicketWebhook, err)
+	}
+	for name, change := range map[string]map[string]string{
+		"no secret":             {"ASSISTDESK_TICKET_WEBHOOK_SECRET": ""},
+		"not whsec_":            {"ASSISTDESK_TICKET_WEBHOOK_SECRET": "hunter2hunter2hunter2hunter2"},
+		"too short":             {"ASSISTDESK_TICKET_WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 8))},
+		"http without allowing": {"ASSISTDESK_TICKET_WEBHOOK_URL": "http://tickets.internal/hook"},
+		"credentials":           {"ASSISTDESK_TICKET_WEBHOOK_URL": "https://user:s3cr3t@tickets.example.com/hook"},
+		"relative":              {"ASSISTDESK_TICKET_WEBHOOK_URL": "/hook"},
+		"secret without URL":    {"ASSISTDESK_TICKET_WEBHOOK_URL": ""},
+	} {
+		bad := maps.Clone(m)
+		maps.Copy(bad, change)
+		_, err := Load(env(bad))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		for _, leak := range []string{"hunter2", "t0k", "s3cr3t", strings.TrimPrefix(secret, "whsec_")} {
+			if strings.Contains(err.Error(), leak) {
+				t.Errorf("%s: the error shows %q: %v", name, leak, err)
+			}
+		}
+	}
+	m["ASSISTDESK_TICKET_WEBHOOK_URL"] = "http://127.0.0.1:9000/hook"
+	m["ASSISTDESK_TICKET_WEBHOOK_ALLOW_PRIVATE"] = "true"
+	if c, err := Load(env(m)); err != nil || !c.TicketWebhook.AllowPrivate {
+		t.Fatalf("a private receiver, allowed: %v", err)
 	}
 }

@@ -40,6 +40,10 @@ var Variables = []Variable{
 	{"ASSISTDESK_AUDIT_RETENTION", "how long audit rows are kept (e.g. 400d)", "400d"},
 	{"ASSISTDESK_SHUTDOWN_GRACE", "time in-flight requests get on SIGTERM", "10s"},
 	{"ASSISTDESK_METRICS_TOKEN", "bearer token /metrics requires (or ASSISTDESK_METRICS_TOKEN_FILE)", "none: /metrics is open"},
+	{"ASSISTDESK_TICKET_WEBHOOK_URL", "where to tell ticket systems what became of requests made from their tickets (Standard Webhooks POSTs)", "none: no write-back"},
+	{"ASSISTDESK_TICKET_WEBHOOK_SECRET", "one or more whsec_ secrets, space-separated, each signing every event (or ASSISTDESK_TICKET_WEBHOOK_SECRET_FILE)", "required with the URL"},
+	{"ASSISTDESK_TICKET_WEBHOOK_ALLOW_PRIVATE", "true allows an http receiver, and one on a private or loopback address", "false: https, public addresses only"},
+	{"ASSISTDESK_TICKET_WEBHOOK_TIMEOUT", "longest one delivery may take", "10s"},
 	{"ASSISTDESK_LOG_FORMAT", "json or text", "json (text in the demo)"},
 	{"ASSISTDESK_LOG_LEVEL", "debug, info, warn or error", "info"},
 }
