@@ -57,7 +57,7 @@ type Config struct {
 	AssistRateLimit    int // most assistance requests per technician in any minute, per instance
 	SignInRateLimit    int // most sign-in starts per browser in any minute (an address: ten times as many), per instance
 	ShutdownGrace      time.Duration
-	MetricsToken       string // bearer token /metrics requires; "" leaves it open
+	MetricsToken       string         // bearer token /metrics requires; "" leaves it open
 	TicketWebhook      *TicketWebhook // nil: no write-back
 	LogFormat          string
 	LogLevel           slog.Level
