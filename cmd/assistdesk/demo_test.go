@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/signintest"
 )
 
 // lockedBuffer collects what a running command prints.
@@ -91,5 +96,44 @@ func TestDemoPrintsOneURLAndStopsCleanly(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/healthz: %s", resp.Status)
+	}
+}
+
+// The demo tells its own ticket inbox what became of a request made from a
+// ticket, and the audit trail says the ticket was told.
+func TestDemoTellsItsTicketInbox(t *testing.T) {
+	stack := launchDemo(t, demoOptions{Faults: graphsim.Faults{SessionDelay: time.Millisecond}})
+	device := stack.Graph.Tenant().Devices[1]
+	c := signintest.Browser(t)
+	signintest.SignIn(t, c, stack.PortalURL, "/", "lee")
+	path := "/devices/" + device.ID + "/assistance?ticket=INC-77"
+	form := signintest.RequestForm(t, c, stack.PortalURL, "/devices/"+device.ID+"?ticket=INC-77", path)
+	if resp := signintest.Post(t, c, stack.PortalURL, path, form); resp.StatusCode != http.StatusOK {
+		t.Fatalf("request: status %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		inbox := signintest.Document(t, signintest.Get(t, c, stack.PortalURL+inboxPath))
+		row := inbox.Find("[data-testid=inbox-event][data-type='assistance.succeeded']")
+		if row.Length() == 1 {
+			if !strings.Contains(row.Text(), "INC-77") || !strings.Contains(row.Text(), device.DeviceName) {
+				t.Fatalf("the inbox shows %q", row.Text())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the inbox has no event for the request: %s", inbox.Text())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	trail := signintest.Document(t, signintest.Get(t, c, stack.PortalURL+"/audit?ticket=INC-77"))
+	if got := trail.Find("[data-testid=ticket-delivery]").First().Text(); !strings.Contains(got, "ticket told") {
+		t.Fatalf("the audit trail says %q of the ticket", got)
+	}
+	metrics := signintest.Get(t, c, stack.PortalURL+"/metrics")
+	body, _ := io.ReadAll(metrics.Body)
+	if !strings.Contains(string(body), "assistdesk_ticket_event_delivery_seconds_count 1") &&
+		!strings.Contains(string(body), "assistdesk_ticket_event_delivery_seconds_count 2") {
+		t.Errorf("/metrics counts no delivered ticket event:\n%s", body)
 	}
 }
