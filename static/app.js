@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // Controls that need this script show; their plain-HTML stand-ins hide.
+  document.documentElement.classList.add("js");
+
+  // Words this script writes, in the page's language (the body carries them).
+  var words = document.body.dataset;
+
   // The technician's time zone, so that the server writes times in it.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -21,7 +27,7 @@
     var label = el.getAttribute("data-label") || el.textContent;
     el.setAttribute("data-label", label);
     var done = function () {
-      el.textContent = "Copied";
+      el.textContent = words.copied;
       setTimeout(function () { el.textContent = label; }, 2000);
     };
     if (navigator.clipboard && window.isSecureContext) {
@@ -46,8 +52,9 @@
   // Seconds of a live request keep counting between two answers from the
   // server ([data-elapsed] holds the seconds at the last one).
   function seconds(s) {
-    if (s < 60) return s + " s";
-    return Math.floor(s / 60) + " min" + (s % 60 ? " " + (s % 60) + " s" : "");
+    var m = Math.floor(s / 60);
+    var format = s < 60 ? words.seconds : s % 60 ? words.minutesSeconds : words.minutes;
+    return format.replace("{m}", m).replace("{s}", s % 60);
   }
   setInterval(function () {
     document.querySelectorAll("[data-elapsed]").forEach(function (el) {
@@ -57,6 +64,37 @@
       el.textContent = seconds(s);
     });
   }, 1000);
+
+  // What a device's outcome says now, for its live region: the notice of
+  // a request not sent again, or the headline of the request shown.
+  function outcomeOf(block) {
+    var status = block.querySelector(".outcome");
+    var shown = status && (status.querySelector(".duplicate > .headline") ||
+      status.querySelector(".request .headline") || status.querySelector(".problem-notice"));
+    if (!shown) return null;
+    var copy = shown.cloneNode(true);
+    copy.querySelectorAll("[aria-hidden]").forEach(function (el) { el.remove(); });
+    var request = status.querySelector(".request");
+    return {
+      key: (request ? request.getAttribute("data-attempt-id") + " " + request.getAttribute("data-phase") : "") +
+        (status.querySelector(".duplicate") ? " duplicate" : ""),
+      text: copy.textContent.replace(/\s+/g, " ").trim()
+    };
+  }
+
+  // Each outcome is said once: the outcome refreshes itself every two
+  // seconds, and only a new request or a new phase is news.
+  function announce(block) {
+    var now = outcomeOf(block);
+    var region = block.querySelector("[data-announce]");
+    if (!now || !region || block.getAttribute("data-announced") === now.key) return;
+    block.setAttribute("data-announced", now.key);
+    region.textContent = now.text;
+  }
+  document.querySelectorAll(".assist").forEach(function (block) {
+    var now = outcomeOf(block);
+    if (now) block.setAttribute("data-announced", now.key); // shown with the page, not news
+  });
 
   // A device's button waits while its latest request is under way, and
   // focus never drops to the page when the button it was on is held.
@@ -74,6 +112,7 @@
       status.focus();
     }
     block.removeAttribute("data-requested");
+    announce(block);
   }
   ["htmx:afterRequest", "htmx:afterSettle"].forEach(function (name) {
     document.addEventListener(name, function (event) {
@@ -88,6 +127,52 @@
     var counter = block.querySelector(".sending [data-elapsed]");
     counter.setAttribute("data-elapsed", "0");
     counter.textContent = seconds(0);
+  });
+
+  // The search says it is busy while Graph answers.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target.matches && event.target.matches("form.search")) {
+      var results = document.getElementById("results");
+      if (results) results.setAttribute("aria-busy", "true");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target.matches && event.target.matches("form.search")) {
+      var results = document.getElementById("results"); // the new list, or the old one on failure
+      if (results) results.removeAttribute("aria-busy");
+    }
+  });
+
+  // Keyboard: "/" goes to the search field; in it and in the results the
+  // arrow keys move through the hits, and Enter opens one.
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    var field = document.getElementById("q");
+    if (event.key === "/" && !typing(document.activeElement)) {
+      event.preventDefault();
+      if (field) {
+        field.focus();
+        field.select();
+      } else {
+        location.href = "/";
+      }
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var hits = Array.prototype.slice.call(document.querySelectorAll("#results .hits a"));
+    var at = hits.indexOf(document.activeElement);
+    if (!hits.length || (document.activeElement !== field && at < 0)) return;
+    event.preventDefault();
+    if (event.key === "ArrowDown") {
+      hits[Math.min(at + 1, hits.length - 1)].focus();
+    } else if (at > 0) {
+      hits[at - 1].focus();
+    } else if (field) {
+      field.focus();
+    }
   });
 
   // A bar while the next page loads: Graph can take seconds to answer.

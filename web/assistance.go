@@ -17,6 +17,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // duplicateWindow is how long a device is guarded after a request: a
@@ -75,7 +76,7 @@ type assistanceHandler struct {
 
 // viaUser is route 1, from a user's page.
 func (h *assistanceHandler) viaUser(c echo.Context) error {
-	const problem = "The user or device id in this request is not valid; nothing was sent to Intune."
+	problem := i18n.M("params.badUserOrDevice")
 	userID, err := idParam(c, "userId", graph.IsUserRef, problem)
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func (h *assistanceHandler) viaUser(c echo.Context) error {
 
 // viaDevice is route 2, from a device's page.
 func (h *assistanceHandler) viaDevice(c echo.Context) error {
-	deviceID, err := idParam(c, "deviceId", graph.IsGUID, "The device id in this request is not valid; nothing was sent to Intune.")
+	deviceID, err := idParam(c, "deviceId", graph.IsGUID, i18n.M("params.badDevice"))
 	if err != nil {
 		return err
 	}
@@ -119,10 +120,10 @@ func (h *assistanceHandler) viaScriptRun(c echo.Context) error {
 	}
 	run, err := h.runs.RunState(ctx, token, scriptID, runStateID)
 	if err != nil {
-		return readFailure(c, err, "read the script run's device; nothing was sent to Intune")
+		return readFailure(c, err, "read.runDevice")
 	}
 	if run.ManagedDevice == nil || !graph.IsGUID(run.ManagedDevice.ID) {
-		return echo.NewHTTPError(http.StatusConflict, "Intune reports no device for this script run, so there is nobody to assist.")
+		return echo.NewHTTPError(http.StatusConflict, i18n.M("assist.runWithoutDevice"))
 	}
 	facts := factsOf(*run.ManagedDevice, graph.User{})
 	return h.request(c, graph.ScriptRunRoute(scriptID, runStateID, facts.DeviceID), facts, false)
@@ -135,7 +136,7 @@ func (h *assistanceHandler) viaAppDevice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	const problem = "The app or device id in this request is not valid; nothing was sent to Intune."
+	problem := i18n.M("params.badAppOrDevice")
 	appID, err := idParam(c, "appId", graph.IsDetectedAppID, problem)
 	if err != nil {
 		return err
@@ -166,7 +167,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 			noteError(c, err)
 		}
 		h.metrics.RecordAttempt(attempt.Route, string(audit.Refused))
-		return tooMany(c, wait, "assistance requests from you in the last minute")
+		return tooMany(c, wait, "limit.assistance")
 	}
 	token, err := h.tokens.GraphToken(ctx)
 	if err != nil {
@@ -193,8 +194,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 		}))
 	case err != nil:
 		noteError(c, err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable,
-			"The request could not be recorded in the audit trail, so nothing was sent to Intune. Try again in a moment.")
+		return echo.NewHTTPError(http.StatusServiceUnavailable, i18n.M("assist.notRecorded"))
 	}
 	return h.send(c, begun, token, route)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -37,7 +38,7 @@ func (h *auditHandler) page(c echo.Context) error {
 	switch c.QueryParam("format") {
 	case "", "csv":
 	default:
-		return echo.NewHTTPError(http.StatusBadRequest, "The audit trail comes as a page or, with format=csv, as CSV; there is no other format.")
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badFormat"))
 	}
 	if c.QueryParam("format") == "csv" {
 		name := "assistdesk-audit-" + h.now().UTC().Format("20060102-150405") + ".csv"
@@ -52,13 +53,13 @@ func (h *auditHandler) page(c echo.Context) error {
 	}
 	rows, next, err := h.trail.List(ctx, f, audit.Page{After: c.QueryParam("after")})
 	if errors.Is(err, audit.ErrBadCursor) {
-		return echo.NewHTTPError(http.StatusBadRequest, "This page link is damaged; start again from the first page.")
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badCursor"))
 	}
 	if err != nil {
 		return err
 	}
 	m := pages.AuditPage{
-		Page:   pageFor(c, "Audit trail"),
+		Page:   pageFor(c, i18n.M("nav.audit")),
 		Filter: form,
 		CSVURL: "/audit?" + withParam(form.Query(), "format", "csv"),
 	}
@@ -103,17 +104,17 @@ func auditFilter(q url.Values) (pages.AuditFilter, audit.Filter, error) {
 	f := audit.Filter{Technician: form.Technician, User: form.User, Device: form.Device, Ticket: form.Ticket}
 	for _, v := range []string{form.Technician, form.User, form.Device, form.Ticket} {
 		if !utf8.ValidString(v) {
-			return form, f, echo.NewHTTPError(http.StatusBadRequest, "A filter holds bytes that are not text (not valid UTF-8).")
+			return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badUTF8"))
 		}
 		if utf8.RuneCountInString(v) > 256 {
-			return form, f, echo.NewHTTPError(http.StatusBadRequest, "A filter is longer than 256 characters.")
+			return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.tooLong"))
 		}
 	}
 	switch o := audit.Outcome(form.Outcome); o {
 	case "", audit.Pending, audit.Succeeded, audit.Failed, audit.Unknown, audit.Refused:
 		f.Outcome = o
 	default:
-		return form, f, echo.NewHTTPError(http.StatusBadRequest, "Unknown outcome "+form.Outcome+".")
+		return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badOutcome", form.Outcome))
 	}
 	var err error
 	if f.From, err = day(form.From, 0); err != nil {
@@ -132,7 +133,7 @@ func day(v string, plus time.Duration) (time.Time, error) {
 	}
 	t, err := time.Parse("2006-01-02", v)
 	if err != nil {
-		return time.Time{}, echo.NewHTTPError(http.StatusBadRequest, "Dates are written as YYYY-MM-DD, got "+v+".")
+		return time.Time{}, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badDate", v))
 	}
 	return t.Add(plus), nil
 }

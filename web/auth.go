@@ -15,6 +15,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/ratelimit"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -66,18 +67,19 @@ func (h *authHandler) login(c echo.Context) error {
 		return render(c, http.StatusOK, pages.SignIn(pages.SignInPage{
 			StartURL:  loginURL(returnTo, true),
 			SignedOut: c.QueryParam("signed_out") != "",
+			Here:      loginURL(returnTo, false),
 		}))
 	}
 	ip := h.clientIP(c)
 	if ok, wait := h.addresses.Allow(ip); !ok {
-		return tooMany(c, wait, "sign-in attempts from your address")
+		return tooMany(c, wait, "limit.signInsAddress")
 	}
 	browser := "address " + ip
 	if ck, err := c.Cookie(browserCookie); err == nil && isRequestID(ck.Value) {
 		browser = "browser " + ck.Value
 	}
 	if ok, wait := h.browsers.Allow(browser); !ok {
-		return tooMany(c, wait, "sign-in attempts from this browser")
+		return tooMany(c, wait, "limit.signInsBrowser")
 	}
 	target, err := h.auth.Begin(ctx, returnTo, claims)
 	if err != nil {
@@ -126,21 +128,21 @@ var (
 
 // providerSentences explains the sign-in refusals a technician meets most.
 var providerSentences = map[string]string{
-	"access_denied":        "The sign-in was cancelled or refused at the identity provider.",
-	"consent_required":     "An administrator must consent to assistdesk's Microsoft Graph permissions first.",
-	"interaction_required": "The identity provider needs you to complete an extra step; sign in again.",
-	"login_required":       "The identity provider needs you to sign in again.",
-	"AADSTS50105":          "Your account is not assigned to the assistdesk application in Microsoft Entra ID.",
-	"AADSTS65001":          "An administrator must consent to assistdesk's Microsoft Graph permissions first.",
-	"AADSTS53003":          "A Conditional Access policy blocked this sign-in.",
-	"AADSTS50076":          "Multi-factor authentication is required; sign in again.",
+	"access_denied":        "signIn.accessDenied",
+	"consent_required":     "signIn.consentRequired",
+	"interaction_required": "signIn.interactionRequired",
+	"login_required":       "signIn.loginRequired",
+	"AADSTS50105":          "signIn.notAssigned",
+	"AADSTS65001":          "signIn.consentRequired",
+	"AADSTS53003":          "signIn.conditionalAccess",
+	"AADSTS50076":          "signIn.mfaRequired",
 }
 
 func (h *authHandler) signInFailed(c echo.Context, err error) error {
 	problem := components.ProblemProps{
 		Status:     http.StatusBadRequest,
-		Title:      "Sign-in failed",
-		ActionText: "Sign in again",
+		Title:      i18n.M("signIn.failed"),
+		ActionText: i18n.M("signIn.again"),
 		ActionURL:  "/login",
 	}
 	var provider *auth.ProviderError
@@ -156,37 +158,30 @@ func (h *authHandler) signInFailed(c echo.Context, err error) error {
 		if aad := aadstsCode.FindString(provider.Description); aad != "" {
 			code = aad
 		}
-		problem.Title = "The identity provider refused the sign-in"
+		problem.Title = i18n.M("signIn.refused")
 		problem.Code = code
-		problem.Detail = providerSentences[code]
-		if problem.Detail == "" {
-			problem.Detail = providerSentences[provider.Code]
-		}
-		if problem.Detail == "" {
-			problem.Detail = "The identity provider did not sign you in. Give the code below to your administrator if this persists."
-		}
+		problem.Detail = i18n.M(firstOf(providerSentences[code], providerSentences[provider.Code], "signIn.refusedOther"))
 	case errors.Is(err, auth.ErrUnknownState), errors.Is(err, auth.ErrSignInExpired):
-		problem.Title = "This sign-in can no longer be completed"
-		problem.Detail = "It was started in another browser, took more than 10 minutes, or was already used. Start again."
+		problem.Title = i18n.M("signIn.stale")
+		problem.Detail = i18n.M("signIn.staleState")
 	case errors.Is(err, auth.ErrCodeRefused):
 		// Bad input from the browser, not an outage: a warning, not an error.
 		noteError(c, err)
-		problem.Title = "This sign-in can no longer be completed"
-		problem.Detail = "The identity provider did not accept the code this sign-in came back with: it was used already, expired, or not issued for this sign-in. Start again."
+		problem.Title = i18n.M("signIn.stale")
+		problem.Detail = i18n.M("signIn.staleCode")
 	case errors.As(err, &denied):
 		problem.Status = http.StatusForbidden
-		problem.Title = "Not authorised"
-		problem.Detail = "You signed in as " + denied.Technician.DisplayName() + ", but assistdesk needs " +
-			denied.Requirement + ". Ask your administrator to assign it, or sign in as someone else."
-		problem.ActionText = "Sign in as someone else"
+		problem.Title = i18n.M("auth.notAuthorised")
+		problem.Detail = i18n.M("auth.notAuthorisedAtAll", denied.Technician.DisplayName(), requirementText(denied.Requirement))
+		problem.ActionText = i18n.M("signIn.someoneElse")
 	default:
 		problem.Status = http.StatusBadGateway
-		problem.Title = "Sign-in could not be completed"
-		problem.Detail = "The answer from the identity provider could not be verified. Try again; if it persists, tell your administrator."
+		problem.Title = i18n.M("signIn.unverified")
+		problem.Detail = i18n.M("signIn.unverifiedDetail")
 		noteError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, problem.Status, pages.Problem(pages.ProblemPage{Page: layouts.Page{Title: problem.Title}, Problem: problem}))
+	return render(c, problem.Status, pages.Problem(pages.ProblemPage{Page: layouts.Page{Title: problem.Title, Here: "/login"}, Problem: problem}))
 }
 
 // logout ends the session here and at the provider. It is a POST: a GET
@@ -211,7 +206,7 @@ func claimsParam(raw string) (string, error) {
 	}
 	var obj map[string]any
 	if err != nil || len(b) > 4096 || json.Unmarshal(b, &obj) != nil {
-		return "", echo.NewHTTPError(http.StatusBadRequest, "The sign-in link carries a malformed claims challenge.")
+		return "", echo.NewHTTPError(http.StatusBadRequest, i18n.M("signIn.badClaims"))
 	}
 	return string(b), nil
 }

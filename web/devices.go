@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -31,7 +32,7 @@ type devicesHandler struct {
 // page shows one managed device; it is also where device deep links land.
 func (h *devicesHandler) page(c echo.Context) error {
 	ticket := pageTicket(c)
-	id, err := idParam(c, "deviceId", graph.IsGUID, "A device is named by its Intune device id, a GUID.")
+	id, err := idParam(c, "deviceId", graph.IsGUID, i18n.M("params.badDeviceID"))
 	if err != nil {
 		return err
 	}
@@ -53,13 +54,13 @@ func (h *devicesHandler) page(c echo.Context) error {
 	wg.Wait()
 	if graph.IsNotFound(err) {
 		noteError(c, err)
-		return notFound("Intune has no device "+id+" for you: it was deleted, or it is outside your scope tags. Search for it by name or serial number.", "")
+		return notFound(i18n.M("devices.notFound", id), "")
 	}
 	if err != nil {
-		return readFailure(c, err, "read this device")
+		return readFailure(c, err, "read.device")
 	}
 	m := pages.DevicePage{
-		Page:       pageFor(c, d.DeviceName),
+		Page:       pageFor(c, i18n.Data(d.DeviceName)),
 		Ticket:     ticket,
 		SearchURL:  withTicket("/", ticket.Ref),
 		TicketLink: ticketLink(h.publicURL, devicePath(id), ticket.Ref),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -21,13 +22,14 @@ func noteError(c echo.Context, err error) { c.Set(noteKey, err) }
 // notFoundError is a 404 for something a technician looked for: the page
 // offers to search for it instead.
 type notFoundError struct {
-	detail, search string
+	detail i18n.Text
+	search string
 }
 
-func (e *notFoundError) Error() string { return e.detail }
+func (e *notFoundError) Error() string { return e.detail.String() }
 
 // notFound answers 404 with a sentence and a search prefilled with query.
-func notFound(detail, query string) error {
+func notFound(detail i18n.Text, query string) error {
 	return &notFoundError{detail: detail, search: query}
 }
 
@@ -49,7 +51,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		problem := pages.ProblemPage{
 			Problem: components.ProblemProps{
 				Status: http.StatusInternalServerError,
-				Detail: "The portal could not complete this request. Try again; if it persists, tell your administrator the time it happened.",
+				Detail: i18n.M("problem.internal"),
 			},
 		}
 		var he *echo.HTTPError
@@ -62,7 +64,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			problem.Problem.Status = he.Code
 			problem.Problem.Detail = messageOf(he)
 			if he.Code == http.StatusUnauthorized {
-				problem.Problem.ActionText, problem.Problem.ActionURL = "Sign in", "/login"
+				problem.Problem.ActionText, problem.Problem.ActionURL = i18n.M("signIn.title"), "/login"
 			}
 			if he.Code == http.StatusNotFound {
 				problem.Search = &pages.SearchBox{Ticket: pageTicket(c).Ref}
@@ -92,17 +94,17 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 
 // messageOf is a handler's own sentence, or for echo's own errors (an
 // unrouted path, a wrong method, a body too large) a sentence about them.
-func messageOf(he *echo.HTTPError) string {
-	if s, ok := he.Message.(string); ok && s != http.StatusText(he.Code) {
-		return s
+func messageOf(he *echo.HTTPError) i18n.Text {
+	if t, ok := he.Message.(i18n.Text); ok {
+		return t
 	}
 	switch he.Code {
 	case http.StatusNotFound:
-		return "There is no page at this address. Check the link, or search for what you were looking for."
+		return i18n.M("problem.noPage")
 	case http.StatusMethodNotAllowed:
-		return "This address does not accept that kind of request."
-	case http.StatusRequestEntityTooLarge:
-		return "The request is larger than the portal accepts."
+		return i18n.M("problem.wrongMethod")
+	case http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge:
+		return i18n.M("problem.tooLargeDetail")
 	}
-	return "The request could not be served."
+	return i18n.M("problem.notServed")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // deviceFacts are what a page showed about a device and its user, as Graph
@@ -61,8 +62,7 @@ func (k factsKey) read(c echo.Context, deviceID string) (deviceFacts, error) {
 	f := deviceFacts{DeviceID: deviceID, Name: c.FormValue("device_name"), OS: c.FormValue("device_os"),
 		UserName: c.FormValue("user_name"), UserUPN: c.FormValue("user_upn")}
 	if !hmac.Equal([]byte(c.FormValue("facts")), []byte(k.sign(f))) {
-		return deviceFacts{}, echo.NewHTTPError(http.StatusBadRequest,
-			"This request does not carry the device details its page showed, so nothing was sent to Intune. Reload the page and try again.")
+		return deviceFacts{}, echo.NewHTTPError(http.StatusBadRequest, i18n.M("assist.badFacts"))
 	}
 	return f, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/layouts"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -30,16 +31,18 @@ type guard struct {
 
 // technician admits those who may search and request assistance.
 func (g *guard) technician(next echo.HandlerFunc) echo.HandlerFunc {
-	return g.admit(next, "searching and requesting assistance", g.auth.Policy().IsTechnician, g.auth.Policy().TechnicianRequirement)
+	return g.admit(next, "auth.areaTechnician", g.auth.Policy().IsTechnician, g.auth.Policy().TechnicianRequirement)
 }
 
 // auditor admits those who may read the audit trail; an auditor need not
 // be a technician.
 func (g *guard) auditor(next echo.HandlerFunc) echo.HandlerFunc {
-	return g.admit(next, "reading the audit trail", g.auth.Policy().IsAuditor, g.auth.Policy().AuditorRequirement)
+	return g.admit(next, "auth.areaAuditor", g.auth.Policy().IsAuditor, g.auth.Policy().AuditorRequirement)
 }
 
-func (g *guard) admit(next echo.HandlerFunc, what string, allowed func(auth.Technician) bool, requirement func() string) echo.HandlerFunc {
+// admit lets in those allowed; area is the message that names what the
+// others are kept from.
+func (g *guard) admit(next echo.HandlerFunc, area string, allowed func(auth.Technician) bool, requirement func() auth.Requirement) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		t, ok := g.auth.Current(ctx)
@@ -53,12 +56,11 @@ func (g *guard) admit(next echo.HandlerFunc, what string, allowed func(auth.Tech
 		c.Set(rolesKey, roles{technician: g.auth.Policy().IsTechnician(t), auditor: g.auth.Policy().IsAuditor(t)})
 		if !allowed(t) {
 			return render(c, http.StatusForbidden, pages.Problem(pages.ProblemPage{
-				Page: pageFor(c, "Not authorised"),
+				Page: pageFor(c, i18n.M("auth.notAuthorised")),
 				Problem: components.ProblemProps{
 					Status: http.StatusForbidden,
-					Title:  "Not authorised",
-					Detail: "You are signed in as " + t.DisplayName() + ", but " + what + " needs " +
-						requirement() + ". Ask your administrator to assign it.",
+					Title:  i18n.M("auth.notAuthorised"),
+					Detail: i18n.M("auth.notAuthorisedHere", t.DisplayName(), i18n.M(area), requirementText(requirement())),
 				},
 			}))
 		}
@@ -95,7 +97,7 @@ func signInAgainWith(c echo.Context, claims string) error {
 		return c.NoContent(http.StatusUnauthorized)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again and repeat the request.")
+		return echo.NewHTTPError(http.StatusUnauthorized, i18n.M("auth.sessionEnded"))
 	}
 	return c.Redirect(http.StatusSeeOther, loginURL(returnTo, false))
 }
@@ -122,7 +124,7 @@ func technicianOf(c echo.Context) auth.Technician {
 
 // pageFor is the frame of a page for the signed-in technician, carrying
 // the anti-forgery token that htmx and the sign-out form send back.
-func pageFor(c echo.Context, title string) layouts.Page {
+func pageFor(c echo.Context, title i18n.Text) layouts.Page {
 	t := technicianOf(c)
 	csrf, _ := c.Get(csrfKey).(string)
 	r, _ := c.Get(rolesKey).(roles)
@@ -133,6 +135,30 @@ func pageFor(c echo.Context, title string) layouts.Page {
 	case strings.HasPrefix(path, "/scripts"):
 		section = "scripts"
 	}
-	return layouts.Page{Title: title, Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf,
+	return layouts.Page{Title: title, Here: here(c), Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf,
 		ShowSearch: r.technician, ShowAudit: r.auditor, Section: section}
+}
+
+// here is where a change of language brings the technician back: this
+// page, or the start for the answer to a form (its address takes POSTs).
+func here(c echo.Context) string {
+	if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	return "/"
+}
+
+// requirementText says what a person needs to be let in.
+func requirementText(r auth.Requirement) i18n.Text {
+	roles := i18n.M("auth.needRoles", len(r.Roles), strings.Join(r.Roles, ", "))
+	groups := i18n.M("auth.needGroups", len(r.Groups), strings.Join(r.Groups, ", "))
+	switch {
+	case len(r.Roles) > 0 && len(r.Groups) > 0:
+		return i18n.M("auth.needEither", roles, groups)
+	case len(r.Roles) > 0:
+		return roles
+	case len(r.Groups) > 0:
+		return groups
+	}
+	return i18n.M("auth.needUnconfigured")
 }

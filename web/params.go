@@ -11,6 +11,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // ticketRef is what a ticket reference may look like.
@@ -23,8 +24,7 @@ func ticketParam(c echo.Context) (string, error) {
 	if t == "" || ticketRef.MatchString(t) {
 		return t, nil
 	}
-	return "", echo.NewHTTPError(http.StatusBadRequest,
-		"The ticket reference in this link is not valid: use up to 64 letters, digits and - _ . # / characters.")
+	return "", echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badTicket"))
 }
 
 // pageTicket reads ?ticket= for a page. A malformed reference does not
@@ -51,10 +51,10 @@ func withTicket(path, ticket string) string {
 // %23EXT%23), or a 400 with problem when it is not the kind of id valid
 // accepts: an id reaches Graph only in the shape Graph expects. GUIDs and
 // detected-app ids are returned in lower case, Graph's own spelling.
-func idParam(c echo.Context, name string, valid func(string) bool, problem string) (string, error) {
+func idParam(c echo.Context, name string, valid func(string) bool, problem i18n.Text) (string, error) {
 	v, err := url.PathUnescape(c.Param(name))
 	if err != nil {
-		return "", echo.NewHTTPError(http.StatusBadRequest, "The address holds a malformed escape sequence.")
+		return "", echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badEscape"))
 	}
 	if !valid(v) {
 		return "", echo.NewHTTPError(http.StatusBadRequest, problem)
@@ -100,7 +100,7 @@ func showParam(c echo.Context) (int, error) {
 			return n, nil
 		}
 	}
-	return 0, echo.NewHTTPError(http.StatusBadRequest, "show must be 50, 250 or 1000.")
+	return 0, echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badShow"))
 }
 
 // moreProps says a list was cut at show and offers the next step.

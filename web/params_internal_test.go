@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // Ids have one spelling from the moment they are read: GUIDs and
@@ -21,7 +22,7 @@ func TestIDParamsAreCanonical(t *testing.T) {
 		c.SetParamNames("id")
 		c.SetParamValues(raw)
 		valid := func(s string) bool { return graph.IsUserRef(s) || graph.IsDetectedAppID(s) }
-		if got, err := idParam(c, "id", valid, "bad"); err != nil || got != want {
+		if got, err := idParam(c, "id", valid, i18n.M("params.badUserRef")); err != nil || got != want {
 			t.Errorf("idParam(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}

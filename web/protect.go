@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/views/format"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // forgeryGuard refuses state-changing requests that another site could
@@ -31,7 +34,7 @@ func forgeryGuard(publicOrigin string, tokenOf func(c echo.Context) string) echo
 				return next(c)
 			}
 			if err := cop.Check(r); err != nil {
-				return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused. Nothing was changed.")
+				return echo.NewHTTPError(http.StatusForbidden, i18n.M("forgery.crossSite"))
 			}
 			want := tokenOf(c)
 			if want == "" {
@@ -43,7 +46,7 @@ func forgeryGuard(publicOrigin string, tokenOf func(c echo.Context) string) echo
 				got = r.PostFormValue("csrf_token")
 			}
 			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-				return echo.NewHTTPError(http.StatusForbidden, "This request did not come from a page of this portal (its anti-forgery token is missing or stale). Reload the page and try again.")
+				return echo.NewHTTPError(http.StatusForbidden, i18n.M("forgery.token"))
 			}
 			return next(c)
 		}
@@ -91,11 +94,11 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// tooMany answers a request over its rate limit, saying when to retry.
-func tooMany(c echo.Context, wait time.Duration, what string) error {
+// tooMany answers a request over its rate limit, saying when to retry;
+// limit is the message that names what was too many.
+func tooMany(c echo.Context, wait time.Duration, limit string) error {
 	c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())))
-	return echo.NewHTTPError(http.StatusTooManyRequests,
-		fmt.Sprintf("Too many %s. Wait %s and try again.", what, wait))
+	return echo.NewHTTPError(http.StatusTooManyRequests, i18n.M(limit, format.Duration(wait)))
 }
 
 // bodyLimit answers 413 to a body larger than n bytes, whatever its
@@ -118,7 +121,7 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 			case errors.As(err, &tooLarge):
 				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 			case err != nil:
-				return echo.NewHTTPError(http.StatusBadRequest, "The request's body could not be read.")
+				return echo.NewHTTPError(http.StatusBadRequest, i18n.M("problem.unreadableBody"))
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			return next(c)

@@ -30,6 +30,8 @@ func render(c echo.Context, status int, page templ.Component) error {
 	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("web: render %s: %w", c.Path(), err)
 	}
+	// Pages are written in the language the browser asks for.
+	c.Response().Header().Add("Vary", "Accept-Language")
 	// Known length: no chunked framing around a page already in memory.
 	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())

@@ -24,8 +24,11 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		requestLog(d.Logger, d.Metrics, d.TrustedProxies),
 		canonicalHost(d.PublicURL),
 		securityHeaders(d.IssuerURL, d.PublicURL.Scheme == "https"),
-		bodyLimit(maxBody),
+		// Language and clock first: every page that follows, refusals
+		// of a body too large included, is written with them.
+		localLanguage,
 		localClock(time.Now),
+		bodyLimit(maxBody),
 		echo.WrapMiddleware(d.Sessions.LoadAndSave),
 	)
 	forgery := forgeryGuard(d.PublicURL.String(), func(c echo.Context) string {
@@ -46,6 +49,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		addresses: ratelimit.New(signInsPerAddress*d.SignInRateLimit, time.Now),
 		clientIP:  ipOf,
 	}
+	e.GET("/language", language(d.PublicURL.Scheme == "https"))
 	e.GET("/login", signIn.login)
 	e.GET("/auth/callback", signIn.callback)
 	e.POST("/logout", signIn.logout, forgery)

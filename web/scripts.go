@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -61,7 +61,7 @@ func (h *scriptsHandler) list(c echo.Context) error {
 	}
 	scripts, err := h.graph.Scripts(ctx, token)
 	if err != nil {
-		return readFailure(c, err, "list device scripts")
+		return readFailure(c, err, "read.scripts")
 	}
 	rows := make([]pages.ScriptRow, len(scripts))
 	var wg sync.WaitGroup
@@ -74,7 +74,7 @@ func (h *scriptsHandler) list(c echo.Context) error {
 			defer func() { <-limit }()
 			runs, err := h.graph.RunStates(ctx, token, s.ID)
 			if err != nil {
-				rows[i].Failed = "?"
+				rows[i].Unread = true
 				return
 			}
 			n := 0
@@ -83,24 +83,24 @@ func (h *scriptsHandler) list(c echo.Context) error {
 					n++
 				}
 			}
-			rows[i].Failed, rows[i].Runs = strconv.Itoa(n), strconv.Itoa(len(runs))
+			rows[i].Failed, rows[i].Runs = n, len(runs)
 		})
 	}
 	wg.Wait()
-	return render(c, http.StatusOK, pages.Scripts(pages.ScriptsPage{Page: pageFor(c, "Device scripts"), Ticket: ticket, Rows: rows}))
+	return render(c, http.StatusOK, pages.Scripts(pages.ScriptsPage{Page: pageFor(c, i18n.M("scripts.title")), Ticket: ticket, Rows: rows}))
 }
 
 // script shows one script's runs: how many in each state, then the runs
 // in a compact table, failures first, filtered by state and paged.
 func (h *scriptsHandler) script(c echo.Context) error {
 	ticket := pageTicket(c)
-	scriptID, err := idParam(c, "scriptId", graph.IsGUID, "A script is named by its id, a GUID.")
+	scriptID, err := idParam(c, "scriptId", graph.IsGUID, i18n.M("params.badScriptID"))
 	if err != nil {
 		return err
 	}
 	group := c.QueryParam("state")
 	if group != "" && !slices.Contains(runGroups, group) {
-		return echo.NewHTTPError(http.StatusBadRequest, "state must be one of "+strings.Join(runGroups, ", ")+".")
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badState", strings.Join(runGroups, ", ")))
 	}
 	show, err := showParam(c)
 	if err != nil {
@@ -123,9 +123,9 @@ func (h *scriptsHandler) script(c echo.Context) error {
 	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
 	if err := firstErr(scriptErr, runsErr); err != nil {
-		return readFailure(c, err, "read this script")
+		return readFailure(c, err, "read.script")
 	}
-	m := pages.ScriptPage{Page: pageFor(c, script.DisplayName), Ticket: ticket, Name: orDash(script.DisplayName),
+	m := pages.ScriptPage{Page: pageFor(c, i18n.Data(script.DisplayName)), Ticket: ticket, Name: orDash(script.DisplayName),
 		Description: script.Description, ScriptsURL: withTicket("/scripts", ticket.Ref), State: group, Connector: connector}
 	counts := map[string]int{}
 	for _, r := range runs {
@@ -227,12 +227,12 @@ func (h *scriptsHandler) run(c echo.Context) error {
 	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
 	if err := firstErr(scriptErr, runErr, appsErr); err != nil {
-		return readFailure(c, err, "read this script run")
+		return readFailure(c, err, "read.run")
 	}
 	m := pages.RunPage{Ticket: ticket, Script: orDash(script.DisplayName), State: run.RunState, ErrorCode: int(run.ErrorCode),
 		Message: firstOf(run.ResultMessage, run.ErrorDescription), Updated: run.LastStateUpdateDateTime,
 		ScriptURL: withTicket(scriptPath(scriptID), ticket.Ref), Connector: connector}
-	title := m.Script
+	title := i18n.Data(m.Script)
 	if d := run.ManagedDevice; d != nil {
 		cards, err := h.cards.cards(c, []graph.ManagedDevice{*d}, cardsOf{
 			assist:    func(graph.ManagedDevice) string { return runPath(scriptID, runStateID) + "/assistance" },
@@ -242,7 +242,7 @@ func (h *scriptsHandler) run(c echo.Context) error {
 		m.RequestsMissing = err != nil
 		m.Device = &cards[0]
 		m.Device.URL = withTicket(devicePath(m.Device.ID), ticket.Ref)
-		title += " on " + m.Device.Name
+		title = i18n.M("run.title", m.Script, m.Device.Name)
 	}
 	m.Page = pageFor(c, title)
 	for _, a := range apps {
@@ -259,7 +259,7 @@ func (h *scriptsHandler) appDevices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	appID, err := idParam(c, "appId", graph.IsDetectedAppID, "A detected app is named by its id, 64 hexadecimal digits.")
+	appID, err := idParam(c, "appId", graph.IsDetectedAppID, i18n.M("params.badAppID"))
 	if err != nil {
 		return err
 	}
@@ -284,10 +284,10 @@ func (h *scriptsHandler) appDevices(c echo.Context) error {
 	wg.Go(func() { connector = h.connector.status(ctx, technicianOf(c).Key(), token) })
 	wg.Wait()
 	if err := firstErr(appErr, listErr); err != nil {
-		return readFailure(c, err, "list the devices that have this app")
+		return readFailure(c, err, "read.appDevices")
 	}
 	name := orDash(app.DisplayName)
-	m := pages.AppPage{Page: pageFor(c, "Devices with "+name), Ticket: ticket, App: name, Version: app.Version, Publisher: app.Publisher,
+	m := pages.AppPage{Page: pageFor(c, i18n.M("detected.title", name)), Ticket: ticket, App: name, Version: app.Version, Publisher: app.Publisher,
 		RunURL: withTicket(runPath(scriptID, runStateID), ticket.Ref), More: moreProps(c, show, len(devices)), Connector: connector}
 	devices = devices[:min(len(devices), show)]
 	m.Devices, err = h.cards.cards(c, devices, cardsOf{
@@ -307,7 +307,7 @@ func (h *scriptsHandler) appDevices(c echo.Context) error {
 
 // runParams reads a script run's ids.
 func runParams(c echo.Context) (scriptID, runStateID string, err error) {
-	const problem = "The script or run id in this address is not valid."
+	problem := i18n.M("params.badRunID")
 	if scriptID, err = idParam(c, "scriptId", graph.IsGUID, problem); err != nil {
 		return
 	}
@@ -315,11 +315,12 @@ func runParams(c echo.Context) (scriptID, runStateID string, err error) {
 	return
 }
 
-// readFailure turns a failed Graph read into a 404 or 502 page.
+// readFailure turns a failed Graph read into a 404 or 502 page; what is
+// the message that says what could not be read.
 func readFailure(c echo.Context, err error, what string) error {
 	noteError(c, err)
 	if graph.IsNotFound(err) {
-		return notFound("Intune has no such object for you: it was deleted, or it is outside your scope tags.", "")
+		return notFound(i18n.M("graph.notFound"), "")
 	}
 	return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, what))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -63,7 +64,7 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 	ticket := pageTicket(c)
 	q := strings.TrimSpace(c.QueryParam("q"))
 	if utf8.RuneCountInString(q) > graph.MaxQuery || !utf8.ValidString(q) {
-		return echo.NewHTTPError(http.StatusBadRequest, "The search text must be valid text of at most 256 characters.")
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badSearch"))
 	}
 	results, err := h.search(c, q, ticket.Ref)
 	if err != nil {
@@ -87,7 +88,7 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase, withTicket(devicePath(a.DeviceID), a.Ticket), person, withTicket("/", a.Ticket))
 	}
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
-		Page:          pageFor(c, "Search"),
+		Page:          pageFor(c, i18n.M("nav.search")),
 		Query:         q,
 		Ticket:        ticket,
 		Results:       results,
@@ -138,7 +139,7 @@ func (h *searchHandler) search(c echo.Context, q, ticket string) (components.Res
 	}
 	if userErr != nil {
 		noteError(c, userErr)
-		results.Problem = graphProblem(userErr, "search the directory")
+		results.Problem = graphProblem(userErr, "read.search")
 		return results, nil
 	}
 	if len(users) > searchLimit {

@@ -94,7 +94,7 @@ func TestEveryRouteButThePublicOnesNeedsSignIn(t *testing.T) {
 	s := newStack(t)
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
-		"GET /static/*": true, "GET /login": true, "GET /auth/callback": true, "POST /logout": true,
+		"GET /static/*": true, "GET /language": true, "GET /login": true, "GET /auth/callback": true, "POST /logout": true,
 	}
 	for _, r := range routesOf(t, s) {
 		if public[r.Method+" "+r.Path] {

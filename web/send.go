@@ -13,6 +13,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // send takes a write slot and calls Graph. Usually that gives the final
@@ -93,8 +94,7 @@ func (h *assistanceHandler) try(ctx context.Context, note func(error), r *sendin
 	ok, wait, err := h.budget.Take(ctx, r.attempt.ID)
 	if err != nil {
 		note(err)
-		return 0, "", echo.NewHTTPError(http.StatusServiceUnavailable,
-			"The shared write budget could not be checked, so nothing was sent to Intune. Try again in a moment.")
+		return 0, "", echo.NewHTTPError(http.StatusServiceUnavailable, i18n.M("assist.budgetUnchecked"))
 	}
 	if !ok {
 		h.metrics.RecordBudgetWait(wait)

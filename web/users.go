@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
 
@@ -32,7 +33,7 @@ type usersHandler struct {
 // user and the device list are two independent Graph calls, made at once.
 func (h *usersHandler) page(c echo.Context) error {
 	ticket := pageTicket(c)
-	ref, err := idParam(c, "user", graph.IsUserRef, "A user is named by an object id (a GUID) or a user principal name such as adele@contoso.com.")
+	ref, err := idParam(c, "user", graph.IsUserRef, i18n.M("params.badUserRef"))
 	if err != nil {
 		return err
 	}
@@ -60,14 +61,14 @@ func (h *usersHandler) page(c echo.Context) error {
 
 	if graph.IsNotFound(userErr) {
 		noteError(c, userErr)
-		return notFound("There is no user "+ref+" in the directory, or you may not see them. Search for them instead:", searchTermOf(ref))
+		return notFound(i18n.M("users.notFound", ref), searchTermOf(ref))
 	}
 	if userErr != nil {
-		return readFailure(c, userErr, "read this user")
+		return readFailure(c, userErr, "read.user")
 	}
 	user.ID = strings.ToLower(user.ID)
 	m := pages.UserPage{
-		Page:       pageFor(c, user.DisplayName),
+		Page:       pageFor(c, i18n.Data(user.DisplayName)),
 		Ticket:     ticket,
 		SearchURL:  withTicket("/", ticket.Ref),
 		Name:       orDash(user.DisplayName),
@@ -78,7 +79,7 @@ func (h *usersHandler) page(c echo.Context) error {
 	}
 	if devicesErr != nil {
 		noteError(c, devicesErr)
-		m.DevicesProblem = graphProblem(devicesErr, "list this user's devices")
+		m.DevicesProblem = graphProblem(devicesErr, "read.userDevices")
 	}
 	m.More = moreProps(c, show, len(devices))
 	if len(devices) > show {

@@ -12,6 +12,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // attemptReader reads attempts and their progress, from whichever instance
@@ -38,7 +39,7 @@ type watchHandler struct {
 // fragment that asks again while there is something to wait for. After a
 // 204 it reads the device for two minutes (or once, with ?check=1).
 func (h *watchHandler) status(c echo.Context) error {
-	id, err := idParam(c, "attemptId", graph.IsGUID, "An attempt is named by its id, a GUID.")
+	id, err := idParam(c, "attemptId", graph.IsGUID, i18n.M("params.badAttempt"))
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func (h *watchHandler) status(c echo.Context) error {
 	// the device shows is read with the viewer's own token.
 	a, err := h.trail.Get(ctx, id)
 	if errors.Is(err, audit.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such assistance request.")
+		return echo.NewHTTPError(http.StatusNotFound, i18n.M("watch.notFound"))
 	}
 	if err != nil {
 		return err

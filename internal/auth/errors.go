@@ -31,7 +31,7 @@ func (e *ProviderError) Error() string {
 // technician nor an auditor role or group.
 type NotAuthorisedError struct {
 	Technician  Technician
-	Requirement string
+	Requirement Requirement
 }
 
 func (e *NotAuthorisedError) Error() string {

@@ -3,8 +3,8 @@
 package auth
 
 import (
+	"fmt"
 	"slices"
-	"strings"
 )
 
 // Technician is the signed-in person as the identity provider described them.
@@ -67,36 +67,25 @@ func (p Policy) Keep(t Technician) Technician {
 	return t
 }
 
-// TechnicianRequirement names, for a "not authorised" page, what a person
-// needs to be a technician.
-func (p Policy) TechnicianRequirement() string {
-	return requirement(p.TechnicianRoles, p.TechnicianGroups)
+// Requirement is what a person needs to be let in: one of Roles, or
+// membership of one of Groups. None of either is a role nobody can have.
+type Requirement struct {
+	Roles, Groups []string
 }
 
-// AuditorRequirement names what a person needs to read the audit trail.
-func (p Policy) AuditorRequirement() string {
-	if len(p.AuditorRoles) == 0 && len(p.AuditorGroups) == 0 {
-		return "an auditor role, and none is configured (ASSISTDESK_AUDITOR_ROLES)"
-	}
-	return requirement(p.AuditorRoles, p.AuditorGroups)
+// String is the requirement for a log line.
+func (r Requirement) String() string {
+	return fmt.Sprintf("roles %v or groups %v", r.Roles, r.Groups)
 }
 
-func requirement(roles, groups []string) string {
-	var parts []string
-	if len(roles) > 0 {
-		parts = append(parts, plural("the app role", "one of the app roles", roles))
-	}
-	if len(groups) > 0 {
-		parts = append(parts, plural("membership of group", "membership of one of the groups", groups))
-	}
-	return strings.Join(parts, ", or ")
+// TechnicianRequirement is what a person needs to be a technician.
+func (p Policy) TechnicianRequirement() Requirement {
+	return Requirement{Roles: p.TechnicianRoles, Groups: p.TechnicianGroups}
 }
 
-func plural(one, many string, values []string) string {
-	if len(values) == 1 {
-		return one + " " + values[0]
-	}
-	return many + " " + strings.Join(values, ", ")
+// AuditorRequirement is what a person needs to read the audit trail.
+func (p Policy) AuditorRequirement() Requirement {
+	return Requirement{Roles: p.AuditorRoles, Groups: p.AuditorGroups}
 }
 
 func overlaps(have, want []string) bool {

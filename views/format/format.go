@@ -1,13 +1,15 @@
 // Package format writes times and durations the one way every page shows
-// them: in the technician's time zone, with UTC one hover away. The zone
-// and the moment of the request travel in the request's context, set by
-// the web layer, so that views stay functions of their view models.
+// them: in the technician's time zone and language, with UTC one hover
+// away. The zone, the language and the moment of the request travel in the
+// request's context, set by the web layer, so that views stay functions of
+// their view models.
 package format
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
 // Clock is the request's now and the technician's time zone.
@@ -31,12 +33,13 @@ func ClockOf(ctx context.Context) Clock {
 	return Clock{Now: time.Now(), Zone: time.UTC}
 }
 
-// When is a moment in the technician's zone, e.g. "2026-12-06 10:04:05 CET".
+// When is a moment in the technician's zone, written their language's
+// way: "2026-12-06 10:04:05 CET", "06.12.2026, 10:04:05 CET".
 func When(ctx context.Context, t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(ClockOf(ctx).Zone).Format("2006-01-02 15:04:05 MST")
+	return t.In(ClockOf(ctx).Zone).Format(i18n.T(ctx, "time.layout"))
 }
 
 // UTC is the same moment in UTC, for support and for the title of a time.
@@ -60,35 +63,37 @@ func Ago(ctx context.Context, t time.Time) string {
 	d := ClockOf(ctx).Now.Sub(t)
 	switch {
 	case d < 5*time.Second:
-		return "just now"
+		return i18n.T(ctx, "time.justNow")
 	case d < time.Minute:
-		return fmt.Sprintf("%d seconds ago", int(d/time.Second))
+		return i18n.T(ctx, "time.secondsAgo", int(d/time.Second))
 	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
+		return i18n.T(ctx, "time.minutesAgo", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
+		return i18n.T(ctx, "time.hoursAgo", int(d/time.Hour))
 	}
-	return plural(int(d/(24*time.Hour)), "day") + " ago"
+	return i18n.T(ctx, "time.daysAgo", int(d/(24*time.Hour)))
 }
-
-// Days is a whole number of days, e.g. "41 days".
-func Days(d time.Duration) string { return plural(int(d/(24*time.Hour)), "day") }
 
 // Seconds is a short wait or an elapsed time: "8 s", "2 min 5 s".
-func Seconds(d time.Duration) string {
+func Seconds(ctx context.Context, d time.Duration) string { return Duration(d).In(ctx) }
+
+// Duration is Seconds as a Text, for a sentence that is said later.
+func Duration(d time.Duration) i18n.Text {
 	s := max(0, int(d.Round(time.Second)/time.Second))
-	if s < 60 {
-		return fmt.Sprintf("%d s", s)
+	switch {
+	case s < 60:
+		return i18n.M("duration.seconds", s)
+	case s%60 == 0:
+		return i18n.M("duration.minutes", s/60)
 	}
-	if s%60 == 0 {
-		return fmt.Sprintf("%d min", s/60)
-	}
-	return fmt.Sprintf("%d min %d s", s/60, s%60)
+	return i18n.M("duration.minutesSeconds", s/60, s%60)
 }
 
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
+// RetryIn is how long to wait before trying again, for "in %s": Graph's
+// Retry-After, or a minute when it gave none.
+func RetryIn(d time.Duration) i18n.Text {
+	if d <= 0 {
+		return i18n.M("duration.aMinute")
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return Duration(d)
 }
