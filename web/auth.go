@@ -67,7 +67,7 @@ func (h *authHandler) login(c echo.Context) error {
 		return render(c, http.StatusOK, pages.SignIn(pages.SignInPage{
 			StartURL:  loginURL(returnTo, true),
 			SignedOut: c.QueryParam("signed_out") != "",
-			Here:      loginURL(returnTo, false),
+			Here:      returnTo, // signed out, it leads back here
 		}))
 	}
 	ip := h.clientIP(c)
@@ -181,7 +181,7 @@ func (h *authHandler) signInFailed(c echo.Context, err error) error {
 		noteError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, problem.Status, pages.Problem(pages.ProblemPage{Page: layouts.Page{Title: problem.Title, Here: "/login"}, Problem: problem}))
+	return render(c, problem.Status, pages.Problem(pages.ProblemPage{Page: layouts.Page{Title: problem.Title}, Problem: problem}))
 }
 
 // logout ends the session here and at the provider. It is a POST: a GET

@@ -25,6 +25,8 @@ type Language struct {
 	// Name is the language's name in itself, as the switch offers it.
 	Name    string
 	printer *message.Printer
+	// messages are the language's own, without the fallback's.
+	messages messages
 	// plain are the messages without arguments, said without a printer:
 	// most of a page's words.
 	plain map[string]string
@@ -42,9 +44,9 @@ var cat = catalog.NewBuilder()
 // The languages. English is the default, and says what another
 // language's catalogue lacks (a test makes sure none does).
 var (
-	English = build(language.English, "English", english)
-	German  = build(language.German, "Deutsch", withFallback(german, english))
-	Pseudo  = build(pseudoTag, "Pseudo", pseudo(english))
+	English = build(language.English, "English", english, nil)
+	German  = build(language.German, "Deutsch", german, english)
+	Pseudo  = build(pseudoTag, "Pseudo", pseudo(english), nil)
 )
 
 // Offered are the languages the header offers, in its order.
@@ -98,6 +100,22 @@ func Of(ctx context.Context) *Language {
 // said in that language first.
 func T(ctx context.Context, key string, args ...any) string {
 	return Of(ctx).Sprintf(key, args...)
+}
+
+// Formats are l's own messages as its catalogue writes them, a counted
+// one in its last form: for tests that look for one language's words on
+// another's pages.
+func (l *Language) Formats() map[string]string {
+	out := make(map[string]string, len(l.messages))
+	for key, m := range l.messages {
+		switch m := m.(type) {
+		case string:
+			out[key] = m
+		case counted:
+			out[key] = m.cases[len(m.cases)-1]
+		}
+	}
+	return out
 }
 
 // Sprintf says message key with args in l.
@@ -171,9 +189,11 @@ func (c counted) message() catalog.Message {
 // written the language's way) or counted choice of formats.
 type messages map[string]any
 
-func build(tag language.Tag, name string, msgs messages) *Language {
-	l := &Language{Tag: tag, Name: name, plain: make(map[string]string)}
-	for key, m := range msgs {
+// build makes a language of its own messages, saying fallback's for the
+// keys it lacks.
+func build(tag language.Tag, name string, own, fallback messages) *Language {
+	l := &Language{Tag: tag, Name: name, messages: own, plain: make(map[string]string)}
+	for key, m := range withFallback(own, fallback) {
 		var err error
 		switch m := m.(type) {
 		case string:
