@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -184,7 +185,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 				noteError(c, err)
 			}
 		}
-		return h.answer(c, http.StatusConflict, components.Duplicate(components.DuplicateProps{
+		return h.answer(c, attempt.DeviceID, begun.ID, http.StatusConflict, components.Duplicate(components.DuplicateProps{
 			Earlier:    requestProps(earlier, attempt.TechnicianKey, h.now()),
 			DeviceID:   attempt.DeviceID,
 			DeviceName: orDash(attempt.DeviceName),
@@ -201,11 +202,29 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 
 // answer shows where a request stands: in place for htmx; without
 // JavaScript, back on the page, which shows every device's latest request.
-func (h *assistanceHandler) answer(c echo.Context, status int, where templ.Component) error {
+func (h *assistanceHandler) answer(c echo.Context, deviceID, refusal string, status int, where templ.Component) error {
 	if c.Request().Header.Get("HX-Request") != "true" {
-		return c.Redirect(http.StatusSeeOther, auth.SafeReturnTo(c.FormValue("return_to")))
+		return c.Redirect(http.StatusSeeOther, backTo(c.FormValue("return_to"), deviceID, refusal))
 	}
 	return render(c, status, where)
+}
+
+// backTo is where a request sent without JavaScript returns: the page it
+// came from, at the device's card, which shows the request as the audit
+// trail has it. A request not sent again names its refusal (?refused=),
+// so that the page offers to request again.
+func backTo(returnTo, deviceID, refusal string) string {
+	u, err := url.Parse(auth.SafeReturnTo(returnTo))
+	if err != nil {
+		u = &url.URL{Path: "/"}
+	}
+	q := u.Query()
+	q.Del("refused")
+	if refusal != "" {
+		q.Set("refused", refusal)
+	}
+	u.RawQuery, u.Fragment = q.Encode(), "assist-"+deviceID
+	return u.String()
 }
 
 // formFields are the hidden fields of a request form: the device's facts,

@@ -17,6 +17,7 @@ import (
 type latestReader interface {
 	Latest(ctx context.Context, deviceIDs []string) (map[string]audit.Attempt, error)
 	ProgressOf(ctx context.Context, id string) (audit.Progress, int, bool, error)
+	Get(ctx context.Context, id string) (audit.Attempt, error)
 }
 
 // deviceCards turns Graph's devices into cards that show each device's
@@ -83,7 +84,30 @@ func (b deviceCards) cards(c echo.Context, devices []graph.ManagedDevice, o card
 		}
 		out[i] = p
 	}
+	if r, ok := b.refused(c); ok {
+		if i := slices.Index(ids, strings.ToLower(r.DeviceID)); i >= 0 && out[i].Assist.Request != nil {
+			a := &out[i].Assist
+			a.Duplicate = &components.DuplicateProps{Earlier: *a.Request, DeviceName: a.DeviceName, DeviceID: a.DeviceID,
+				RefusalID: r.ID, PostURL: a.PostURL, Fields: a.Fields}
+		}
+	}
 	return out, err
+}
+
+// refused is the request the page's ?refused= names, if it is one the
+// technician looking may still ask again: theirs, not sent because the
+// device had just been asked for, and not yet asked again. (A page
+// without JavaScript is named it after the form's answer; anyone else's
+// link names nothing.)
+func (b deviceCards) refused(c echo.Context) (audit.Attempt, bool) {
+	id := strings.ToLower(c.QueryParam("refused"))
+	if !graph.IsGUID(id) {
+		return audit.Attempt{}, false
+	}
+	r, err := b.trail.Get(c.Request().Context(), id)
+	ok := err == nil && r.TechnicianKey == technicianOf(c).Key() && r.Outcome == audit.Refused &&
+		r.RefusedReason == audit.ReasonDuplicate && r.ConfirmedBy == "" && b.now().Sub(r.CreatedAt) <= audit.ConfirmWithin
+	return r, ok
 }
 
 // latest is where each device's latest request stands, for the

@@ -39,12 +39,12 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 			// The action did not run; only a new sign-in can satisfy this.
 			return signInAgainWith(c, ge.Claims)
 		}
-		return h.answer(c, done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
+		return h.answer(c, attempt.DeviceID, "", done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
 	}
 	deadline := attempt.CreatedAt.Add(h.maxWait)
 	if h.now().Add(wait).After(deadline) {
 		done := h.giveUp(note, r, state, wait)
-		return h.answer(c, done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
+		return h.answer(c, attempt.DeviceID, "", done.status, components.Request(done.props(attempt.TechnicianKey, h.now())))
 	}
 	retryAt := h.now().Add(wait)
 	if err := h.trail.SetProgress(ctx, attempt.ID, state, retryAt); err != nil {
@@ -57,7 +57,7 @@ func (h *assistanceHandler) send(c echo.Context, attempt audit.Attempt, token st
 		h.later(bg, r, wait, state, deadline)
 	}()
 	waiting := standing{Attempt: attempt, waiting: true, progress: audit.Progress{State: state, RetryAt: retryAt}}
-	return h.answer(c, http.StatusAccepted, components.Request(requestProps(waiting, attempt.TechnicianKey, h.now())))
+	return h.answer(c, attempt.DeviceID, "", http.StatusAccepted, components.Request(requestProps(waiting, attempt.TechnicianKey, h.now())))
 }
 
 // settled is a final attempt with what only the moment of its answer knows.
