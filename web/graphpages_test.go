@@ -623,3 +623,39 @@ func TestSearchTellsPeopleApart(t *testing.T) {
 		t.Errorf("the guest is marked %q", guest.Text())
 	}
 }
+
+// Without JavaScript nothing refreshes a request: its own page does what
+// the fragment's polling does, reading the device, and links to itself to
+// look again; the session link is there once the device shows one.
+func TestARequestHasAPageOfItsOwnForBrowsersWithoutJavaScript(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	s.sim.SetSessionDelay(0)
+	d := supported(t, s.sim.Tenant(), 3)
+	form := s.assistForm(t, c, "/devices/"+d.ID+"/assistance")
+	req, _ := http.NewRequest(http.MethodPost, s.portal.URL+"/devices/"+d.ID+"/assistance", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/devices/"+d.ID+"#assist-"+d.ID {
+		t.Fatalf("the plain form's answer: %d to %q", resp.StatusCode, loc)
+	}
+	page := noscript(t, get(t, c, s.portal.URL+"/devices/"+d.ID))
+	look := page.Find("[data-testid=request] [data-testid=look-again]").AttrOr("href", "")
+	if !strings.HasPrefix(look, "/assistance/") {
+		t.Fatalf("the device's page offers no way to look again without JavaScript: %q", look)
+	}
+	own := noscript(t, get(t, c, s.portal.URL+look))
+	if got := own.Find("h1").Text(); !strings.Contains(got, d.DeviceName) {
+		t.Errorf("the request's page is headed %q", got)
+	}
+	if back := own.Find(".crumbs a").AttrOr("href", ""); back != "/devices/"+d.ID {
+		t.Errorf("the request's page leads back to %q", back)
+	}
+	if link := own.Find("[data-testid=session-link]").AttrOr("href", ""); !strings.HasPrefix(link, "https://") {
+		t.Errorf("the request's page shows no session link once the device has one: %s", own.Find("[data-testid=request]").Text())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
+	"github.com/assistdesk/assistdesk/views/pages"
 )
 
 // attemptReader reads attempts and their progress, from whichever instance
@@ -36,7 +37,8 @@ type watchHandler struct {
 }
 
 // status is GET /assistance/{attemptId}: where one request stands, a
-// fragment that asks again while there is something to wait for. After a
+// fragment that asks again while there is something to wait for, or for a
+// browser without JavaScript a page with a link to look again. After a
 // 204 it reads the device for two minutes (or once, with ?check=1).
 func (h *watchHandler) status(c echo.Context) error {
 	id, err := idParam(c, "attemptId", graph.IsGUID, i18n.M("params.badAttempt"))
@@ -59,7 +61,13 @@ func (h *watchHandler) status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, components.Request(requestProps(s, technicianOf(c).Key(), h.now())))
+	p := requestProps(s, technicianOf(c).Key(), h.now())
+	if isFragment(c) {
+		return render(c, http.StatusOK, components.Request(p))
+	}
+	name := firstOf(a.DeviceName, a.DeviceID)
+	return render(c, http.StatusOK, pages.Attempt(pages.AttemptPage{Page: pageFor(c, i18n.M("attempt.title", name)),
+		DeviceName: name, DeviceURL: withTicket(devicePath(a.DeviceID), a.Ticket), Request: p}))
 }
 
 // stand reads what is known of a beyond its row: the progress of a

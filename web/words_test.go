@@ -41,7 +41,7 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 	var out []shown
 	keep := func(state string, resp *http.Response) *goquery.Document {
 		t.Helper()
-		doc := document(t, resp)
+		doc := noscript(t, resp)
 		mu.Lock()
 		out = append(out, shown{state, doc})
 		mu.Unlock()
@@ -193,7 +193,7 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 			if watch == "" {
 				continue
 			}
-			doc := document(t, at(c, watch, "HX-Request", "true"))
+			doc := noscript(t, at(c, watch, "HX-Request", "true"))
 			if doc.Find("[data-testid=request][data-phase="+phase+"]").Length() > 0 {
 				mu.Lock()
 				out = append(out, shown{state, doc})
@@ -209,7 +209,7 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 		}
 		for deadline := time.Now().Add(6 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			resp := at(c, watch, "HX-Request", "true")
-			if doc := document(t, resp); doc.Find("[data-live]").Length() == 0 {
+			if doc := noscript(t, resp); doc.Find("[data-live]").Length() == 0 {
 				mu.Lock()
 				out = append(out, shown{state + ", at its end", doc})
 				mu.Unlock()
@@ -274,7 +274,7 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 	s.signIn(t, lee, "/", "lee")
 	for i := 0; ; i++ {
 		resp := s.assist(t, lee, "/devices/"+ok.ID+"/assistance", nil)
-		if doc := document(t, resp); doc.Find("[data-testid=problem]").Length() > 0 {
+		if doc := noscript(t, resp); doc.Find("[data-testid=problem]").Length() > 0 {
 			mu.Lock()
 			out = append(out, shown{"too many requests", doc})
 			mu.Unlock()
@@ -293,6 +293,18 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 	keep("audit trail, a bad date", at(lee, "/audit?from=yesterday"))
 	keep("a request seen by a colleague", at(lee, "/devices/"+ok.ID))
 	return s, out
+}
+
+// noscript parses a page as a browser without JavaScript does, so that
+// what <noscript> holds is read too.
+func noscript(t *testing.T, resp *http.Response) *goquery.Document {
+	t.Helper()
+	defer resp.Body.Close()
+	root, err := html.ParseWithOptions(resp.Body, html.ParseOptionEnableScripting(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return goquery.NewDocumentFromNode(root)
 }
 
 // phrases are what people read or hear on a page: its text, and the

@@ -75,6 +75,8 @@ var german = messages{
 	"request.acceptSayAnyone":        "Bitten Sie den Benutzer, die Benachrichtigung des Unternehmensportals auf dem %s anzunehmen.",
 	"request.notAccepted":            "%s hat nicht innerhalb von zwei Minuten angenommen. Fragen Sie nach, ob die Benachrichtigung angekommen ist.",
 	"request.notAcceptedAnyone":      "Der Benutzer hat nicht innerhalb von zwei Minuten angenommen. Fragen Sie nach, ob die Benachrichtigung angekommen ist.",
+	"request.lookAgain":              "Aktuellen Stand anzeigen",
+	"attempt.title":                  "Remoteunterstützung für %s",
 	"request.checkAgain":             "Erneut prüfen",
 	"request.waiting":                "Warten, bis %s annimmt…",
 	"request.waitingAnyone":          "Warten, bis der Benutzer annimmt…",

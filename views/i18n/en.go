@@ -72,6 +72,8 @@ var english = messages{
 	"request.acceptSayAnyone":        "Ask the user to accept the Company Portal notification on their %s.",
 	"request.notAccepted":            "%s has not accepted within two minutes. Ask whether the notification arrived.",
 	"request.notAcceptedAnyone":      "The user has not accepted within two minutes. Ask whether the notification arrived.",
+	"request.lookAgain":              "Look at where it stands now",
+	"attempt.title":                  "Remote assistance on %s",
 	"request.checkAgain":             "Check again",
 	"request.waiting":                "Waiting for %s to accept…",
 	"request.waitingAnyone":          "Waiting for the user to accept…",
