@@ -407,8 +407,17 @@ func dataWords(tenant *graphsim.Tenant) map[string]bool {
 // Every word on every page comes from the catalogue: rendered in the
 // pseudo-language, which wraps each message in ⟦ ⟧, what is left outside
 // the brackets is data (names, ids, times) or a word that bypassed it.
+// The same pages' headings go down one level at a time.
 func TestEveryWordOnEveryPageComesFromTheCatalogue(t *testing.T) {
 	s, pages := everyState(t, i18n.Pseudo.Code())
+	for _, p := range pages {
+		if p.doc.Find("main").Length() == 0 {
+			continue // a fragment: its headings go under the page's
+		}
+		if skip := headingSkip(p.doc); skip != "" {
+			t.Errorf("%s: headings skip a level: %s", p.state, skip)
+		}
+	}
 	allowed := dataWords(s.sim.Tenant())
 	if len(pages) < 50 {
 		t.Fatalf("only %d states were rendered", len(pages))
@@ -445,6 +454,27 @@ func TestEveryWordOnEveryPageComesFromTheCatalogue(t *testing.T) {
 			}
 		}
 	}
+}
+
+// headingSkip names the first heading that goes down more than one level
+// from the one before it (a page starts at h1; a dialog is its own
+// outline), "" when none does.
+func headingSkip(doc *goquery.Document) string {
+	level := 0
+	skip := ""
+	doc.Find("h1, h2, h3, h4, h5, h6").EachWithBreak(func(_ int, h *goquery.Selection) bool {
+		if h.ParentsFiltered("dialog").Length() > 0 {
+			return true
+		}
+		n := int(goquery.NodeName(h)[1] - '0')
+		if n > level+1 {
+			skip = fmt.Sprintf("h%d %q after h%d", n, strings.TrimSpace(h.Text()), level)
+			return false
+		}
+		level = n
+		return true
+	})
+	return skip
 }
 
 // English sentences a German page must not show: each message (or, for

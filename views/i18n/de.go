@@ -388,6 +388,8 @@ var german = messages{
 	"runs.noDevice":       "Gerät nicht gemeldet",
 	"runs.apps":           "Ausführung und erkannte Apps",
 	"run.title":           "%s auf %s",
+	"run.device":          "Das Gerät",
+	"detected.devices":    count(1, "one", "%d Gerät", "other", "%d Geräte"),
 	"run.on":              "auf",
 	"run.apps":            "Auf diesem Gerät erkannte Apps",
 	"run.appsLead":        "Wählen Sie eine App aus, um die anderen Geräte zu sehen, auf denen sie installiert ist.",

@@ -385,6 +385,8 @@ var english = messages{
 	"runs.noDevice":       "device not reported",
 	"runs.apps":           "Run and detected apps",
 	"run.title":           "%s on %s",
+	"run.device":          "The device",
+	"detected.devices":    count(1, "one", "%d device", "other", "%d devices"),
 	"run.on":              "on",
 	"run.apps":            "Apps detected on this device",
 	"run.appsLead":        "Pick an app to see the other devices that have it.",
