@@ -255,9 +255,9 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 		{404, "ResourceNotFound", "", "scope tags"},
 		{400, "BadRequest", "", "malformed"},
 		{500, "InternalServerError", "", "failed to answer"},
-		{502, "BadGateway", "", "may or may not have taken"},
+		{502, "BadGateway", "", "may still have accepted"},
 		{503, "ServiceUnavailable", "30", "Try again in 30 s"},
-		{504, "GatewayTimeout", "", "may or may not have taken"},
+		{504, "GatewayTimeout", "", "may still have accepted"},
 	}
 	s := newStack(t)
 	c := s.signedIn(t)
@@ -432,7 +432,7 @@ func TestAfterThe204TheOutcomeWatchesTheDevice(t *testing.T) {
 	resp := get(t, lee, s.portal.URL+"/assistance/"+readyID, "HX-Request", "true")
 	seen := document(t, resp).Find("[data-testid=request]")
 	if resp.StatusCode != http.StatusOK || seen.AttrOr("data-phase", "") != "ready" || seen.Find("[data-testid=session-link]").Length() != 0 ||
-		!strings.Contains(seen.Text(), "Harper Helpdesk's to open") {
+		!strings.Contains(seen.Text(), "Only Harper Helpdesk can open") {
 		t.Fatalf("another technician's request: status %d, %s", resp.StatusCode, seen.Text())
 	}
 	if resp := get(t, lee, s.portal.URL+"/assistance/00000000-0000-4000-8000-000000000000", "HX-Request", "true"); resp.StatusCode != http.StatusNotFound {

@@ -111,7 +111,7 @@ func TestATimedOutRequestIsUnknownAndNotResent(t *testing.T) {
 	form := s.assistForm(t, c, path) // the page was open before the device stopped answering
 	s.sim.SetDeviceFault(device.ID, graphsim.Hang)
 	resp := signintest.Post(t, c, s.portal.URL, path, form)
-	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "may or may not have taken") {
+	if text := document(t, resp).Text(); resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "may still have accepted") {
 		t.Fatalf("a request Graph never answered: status %d, %s", resp.StatusCode, text)
 	}
 	time.Sleep(500 * time.Millisecond)

@@ -127,7 +127,7 @@ func TestDemoTellsItsTicketInbox(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	trail := signintest.Document(t, signintest.Get(t, c, stack.PortalURL+"/audit?ticket=INC-77"))
-	if got := trail.Find("[data-testid=ticket-delivery]").First().Text(); !strings.Contains(got, "ticket told") {
+	if got := trail.Find("[data-testid=ticket-delivery]").First().Text(); !strings.Contains(got, "noted in the ticket") {
 		t.Fatalf("the audit trail says %q of the ticket", got)
 	}
 	metrics := signintest.Get(t, c, stack.PortalURL+"/metrics")

@@ -138,7 +138,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			chromedp.WaitNotPresent(chromedp.CSS(duplicate)),
 			chromedp.WaitVisible(chromedp.CSS(card(laptop)+" [data-testid=request][data-phase=accepted]")),
 		))
-		if got := text(t, lee, card(laptop)+" [data-testid=request] .meta"); !strings.HasPrefix(got, "You asked") {
+		if got := text(t, lee, card(laptop)+" [data-testid=request] .meta"); !strings.HasPrefix(got, "Requested by you") {
 			t.Fatalf("after Request again the device shows %q", got)
 		}
 		actions := 0

@@ -34,7 +34,7 @@ func ClockOf(ctx context.Context) Clock {
 }
 
 // When is a moment in the technician's zone, written their language's
-// way: "2026-12-06 10:04:05 CET", "06.12.2026, 10:04:05 CET".
+// way: "2026-12-06 10:04:05 CET", "06.12.2026, 10:04:05 UTC+01:00".
 func When(ctx context.Context, t time.Time) string {
 	if t.IsZero() {
 		return "—"
