@@ -1,29 +1,45 @@
 // Package static embeds the portal's stylesheet and scripts and serves them
 // under content-hashed URLs, so browsers may cache them for a year and still
-// see a new file the moment it changes.
+// see a new file the moment it changes. Each is gzipped once, at start, and
+// served gzipped to every browser that asks.
 package static
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
+	"time"
+
+	"github.com/assistdesk/assistdesk/internal/compress"
 )
 
 //go:embed *.css *.js
 var files embed.FS
 
-// hashes maps each file name to the first hex digits of its SHA-256.
-var hashes = func() map[string]string {
-	m := map[string]string{}
+// asset is one embedded file, as it is and gzipped.
+type asset struct {
+	hash          string // the first hex digits of its SHA-256
+	contentType   string
+	plain, zipped []byte
+}
+
+var assets = func() map[string]asset {
+	m := map[string]asset{}
 	entries, _ := fs.ReadDir(files, ".")
 	for _, e := range entries {
 		b, _ := files.ReadFile(e.Name())
 		sum := sha256.Sum256(b)
-		m[e.Name()] = hex.EncodeToString(sum[:])[:12]
+		var z bytes.Buffer
+		compress.Gzip(&z, b, gzip.BestCompression)
+		m[e.Name()] = asset{hash: hex.EncodeToString(sum[:])[:12], plain: b, zipped: z.Bytes(),
+			contentType: mime.TypeByExtension(path.Ext(e.Name()))}
 	}
 	return m
 }()
@@ -32,30 +48,38 @@ var hashes = func() map[string]string {
 // on a name that is not embedded: that is a programming error caught by any
 // test that renders a page.
 func Path(name string) string {
-	h, ok := hashes[name]
+	a, ok := assets[name]
 	if !ok {
 		panic("static: no embedded file " + name)
 	}
-	return "/static/" + name + "?v=" + h
+	return "/static/" + name + "?v=" + a.hash
 }
 
 // Handler serves /static/NAME. A request carrying the current version may
-// be cached forever; any other is served but revalidated.
+// be cached forever; any other is served but revalidated. The answer
+// varies by Accept-Encoding only: nothing here depends on who asks.
 func Handler() http.Handler {
-	server := http.FileServerFS(files)
 	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := path.Clean(strings.TrimPrefix(r.URL.Path, "/"))
-		h, ok := hashes[name]
+		a, ok := assets[name]
 		if !ok {
 			http.NotFound(w, r)
 			return
 		}
-		if r.URL.Query().Get("v") == h {
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		h := w.Header()
+		if r.URL.Query().Get("v") == a.hash {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
-			w.Header().Set("Cache-Control", "no-cache")
+			h.Set("Cache-Control", "no-cache")
 		}
-		r.URL.Path = name
-		server.ServeHTTP(w, r)
+		h.Set("Content-Type", a.contentType)
+		h.Add("Vary", "Accept-Encoding")
+		body, tag := a.plain, `"`+a.hash+`"`
+		if compress.Accepts(r.Header.Get("Accept-Encoding")) {
+			body, tag = a.zipped, `"`+a.hash+`-gzip"`
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("ETag", tag)
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 	}))
 }

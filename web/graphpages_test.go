@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -486,14 +489,53 @@ func TestConnectorStateAndUnsupportedDevicesAreFlaggedBeforeARequest(t *testing.
 }
 
 // A rendered page is whole in memory before it is sent, so it says its
-// length instead of arriving in chunks.
-func TestRenderedPagesCarryContentLength(t *testing.T) {
+// length instead of arriving in chunks; gzipped for a browser that asks,
+// and still whole.
+func TestRenderedPagesCarryContentLengthAndAreGzippedWhenAsked(t *testing.T) {
 	s := newStack(t)
 	c := s.signedIn(t)
-	resp := get(t, c, s.portal.URL+"/users/"+url.PathEscape(graphsim.DemoAdeleUPN))
-	page := body(t, resp)
-	if resp.ContentLength != int64(len(page)) || len(resp.TransferEncoding) != 0 {
-		t.Fatalf("Content-Length %d, Transfer-Encoding %v, for a page of %d bytes", resp.ContentLength, resp.TransferEncoding, len(page))
+	page := s.portal.URL + "/users/" + url.PathEscape(graphsim.DemoAdeleUPN)
+	// An explicit Accept-Encoding keeps Go's client from unzipping quietly.
+	plain := get(t, c, page, "Accept-Encoding", "identity")
+	html := body(t, plain)
+	if plain.ContentLength != int64(len(html)) || len(plain.TransferEncoding) != 0 || plain.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("Content-Length %d, Transfer-Encoding %v, Content-Encoding %q, for a page of %d bytes",
+			plain.ContentLength, plain.TransferEncoding, plain.Header.Get("Content-Encoding"), len(html))
+	}
+	zipped := get(t, c, page, "Accept-Encoding", "gzip, deflate, br, zstd")
+	raw := body(t, zipped)
+	if zipped.Header.Get("Content-Encoding") != "gzip" || zipped.ContentLength != int64(len(raw)) {
+		t.Fatalf("asked for gzip: Content-Encoding %q, Content-Length %d for %d bytes",
+			zipped.Header.Get("Content-Encoding"), zipped.ContentLength, len(raw))
+	}
+	r, err := gzip.NewReader(bytes.NewReader([]byte(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(r)
+	if err != nil || !strings.Contains(string(unzipped), "Adele Vance") || len(raw) > len(html)/2 {
+		t.Fatalf("the gzipped page (%d bytes of %d) does not unzip to the page: %v", len(raw), len(html), err)
+	}
+	if vary := strings.Join(zipped.Header.Values("Vary"), ","); !strings.Contains(vary, "Accept-Encoding") {
+		t.Errorf("Vary %q", vary)
+	}
+}
+
+// Static files are the same for everyone: no session is read for them,
+// and their answer does not vary by Cookie.
+func TestStaticFilesDoNotVaryByCookie(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	doc := document(t, get(t, c, s.portal.URL+"/"))
+	for _, src := range []string{doc.Find("link[rel=stylesheet]").AttrOr("href", ""), doc.Find("script[src]").First().AttrOr("src", "")} {
+		resp := get(t, c, s.portal.URL+src)
+		resp.Body.Close()
+		if vary := strings.Join(resp.Header.Values("Vary"), ","); strings.Contains(vary, "Cookie") || resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: Vary %q, Set-Cookie %q", src, vary, resp.Header.Get("Set-Cookie"))
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: Cache-Control %q", src, cc)
+		}
 	}
 }
 

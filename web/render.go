@@ -2,12 +2,15 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+
+	"github.com/assistdesk/assistdesk/internal/compress"
 )
 
 // buffers are reused between renders: a page is tens of kilobytes, and
@@ -30,11 +33,23 @@ func render(c echo.Context, status int, page templ.Component) error {
 	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("web: render %s: %w", c.Path(), err)
 	}
-	// Pages are written in the language the browser asks for.
-	c.Response().Header().Add("Vary", "Accept-Language")
+	h := c.Response().Header()
+	// Pages are written in the language the browser asks for, and gzipped
+	// for a browser that takes it.
+	h.Add("Vary", "Accept-Language")
+	h.Add("Vary", "Accept-Encoding")
+	body := buf.Bytes()
+	if buf.Len() >= compress.MinSize && compress.Accepts(c.Request().Header.Get("Accept-Encoding")) {
+		zipped := buffers.Get().(*bytes.Buffer)
+		zipped.Reset()
+		defer buffers.Put(zipped)
+		compress.Gzip(zipped, body, gzip.BestSpeed)
+		body = zipped.Bytes()
+		h.Set(echo.HeaderContentEncoding, "gzip")
+	}
 	// Known length: no chunked framing around a page already in memory.
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
-	return c.HTMLBlob(status, buf.Bytes())
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	return c.HTMLBlob(status, body)
 }
 
 // isFragment decides, for every URL that serves both, whether htmx asked

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/ratelimit"
@@ -29,7 +31,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		localLanguage,
 		localClock(time.Now),
 		bodyLimit(maxBody),
-		echo.WrapMiddleware(d.Sessions.LoadAndSave),
+		withSessions(d.Sessions),
 	)
 	forgery := forgeryGuard(d.PublicURL.String(), func(c echo.Context) string {
 		return d.Auth.CSRFToken(c.Request().Context())
@@ -97,4 +99,22 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	// Auditors.
 	trail := &auditHandler{trail: d.Audit, now: time.Now}
 	e.GET("/audit", trail.page, g.auditor)
+}
+
+// withSessions loads and saves the session around every request that can
+// have one. Static files, health and metrics have none: they skip the
+// session store, and their answers do not vary by Cookie (scs says they
+// do), so a shared cache may keep one copy of each file for everyone.
+func withSessions(sm *scs.SessionManager) echo.MiddlewareFunc {
+	load := echo.WrapMiddleware(sm.LoadAndSave)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withSession := load(next)
+		return func(c echo.Context) error {
+			switch p := c.Request().URL.Path; {
+			case strings.HasPrefix(p, "/static/"), p == "/healthz", p == "/readyz", p == "/metrics":
+				return next(c)
+			}
+			return withSession(c)
+		}
+	}
 }
