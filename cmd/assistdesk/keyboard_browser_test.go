@@ -290,11 +290,14 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(outcome+" [data-testid=request][data-phase=accepted]")),
 		until(`!document.querySelector(`+strconv.Quote(block+".htmx-request")+`)`),
 	))
+	// The button is disabled while the request is out: depending on how
+	// long that is, Chromium drops the focus from it (and app.js puts it on
+	// the outcome) or it never leaves the button.
 	t.Logf("after the request the focus is on %s", focused(t, ctx))
 	if focusMatches(t, ctx, outcome) {
-		expectFocus(t, ctx, outcome, "after the request")
+		expectFocus(t, ctx, outcome+"[tabindex='-1']", "after the request")
 	} else {
-		expectFocus(t, ctx, "button, a[href], input, summary", "after the request")
+		expectFocus(t, ctx, button, "after the request")
 	}
 	must(t, chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS(outcome+" [data-testid=request][data-phase=ready]"), chromedp.RetryInterval(100*time.Millisecond)),
