@@ -51,7 +51,7 @@ func visible(t *testing.T, ctx context.Context, sel string) bool {
 func TestBrowserWithoutJavaScript(t *testing.T) {
 	chromiumPath(t)
 	start := time.Now()
-	stack := launchDemo(t, demoOptions{})
+	stack := launchDemo(t, demoOptions{Faults: graphsim.Faults{SessionDelay: time.Millisecond}})
 	tenant := stack.Graph.Tenant()
 	adele, _ := tenant.UserByUPN(graphsim.DemoAdeleUPN)
 	var phone graphsim.ManagedDevice
@@ -155,6 +155,22 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	if n := assistancePosts(stack); n != 1 {
 		t.Fatalf("%d requestRemoteAssistance calls reached Graph, want 1", n)
 	}
+	// Nothing refreshes without JavaScript: the request's own page looks
+	// at the device, as the polling would, and shows the session link.
+	if phase == "accepted" {
+		must(t, chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(request+" [data-testid=look-again]")),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=outcome] [data-testid=request]")),
+		))
+		scriptsOff(t, ctx, "the request's own page")
+		if got := text(t, ctx, "h1"); !strings.Contains(got, phone.DeviceName) {
+			t.Errorf("the request's own page is headed %q", got)
+		}
+		if !visible(t, ctx, "[data-testid=outcome] [data-testid=session-link]") {
+			t.Fatalf("the request's own page shows no session link: %s", text(t, ctx, "[data-testid=outcome]"))
+		}
+		must(t, chromedp.Do(ctx, chromedp.Navigate(userPage), chromedp.WaitVisible(chromedp.CSS(request))))
+	}
 
 	// A second click is not sent again; the answer names the refusal, and
 	// the device offers Request again.
@@ -209,7 +225,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	if phase := attr(t, ctx, request, "data-phase"); phase != "accepted" && phase != "ready" {
 		t.Fatalf("after Request again the device shows a %q request", phase)
 	}
-	if got := text(t, ctx, request+" .meta"); !strings.HasPrefix(got, "You asked") {
+	if got := text(t, ctx, request+" .meta"); !strings.HasPrefix(got, "Requested by you") {
 		t.Errorf("after Request again the request says %q", got)
 	}
 
