@@ -73,6 +73,8 @@ type assistanceHandler struct {
 	clientIP              func(c echo.Context) string
 	// facts signs and checks the device facts request forms carry.
 	facts factsKey
+	// reads forget a device once assistance is requested on it.
+	reads cachedGraph
 }
 
 // viaUser is route 1, from a user's page.
@@ -197,6 +199,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 		noteError(c, err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, i18n.M("assist.notRecorded"))
 	}
+	h.reads.forgetDevice(begun.DeviceID)
 	return h.send(c, begun, token, route)
 }
 

@@ -36,6 +36,8 @@ type authHandler struct {
 	// one address may start in all, against floods of new browsers.
 	browsers, addresses *ratelimit.Limiter
 	clientIP            func(c echo.Context) string
+	// reads are forgotten at sign-out.
+	reads cachedGraph
 }
 
 // browserCookie names a browser for the sign-in limit, so that one
@@ -187,6 +189,9 @@ func (h *authHandler) signInFailed(c echo.Context, err error) error {
 // logout ends the session here and at the provider. It is a POST: a GET
 // to /logout changes nothing.
 func (h *authHandler) logout(c echo.Context) error {
+	if t, ok := h.auth.Current(c.Request().Context()); ok {
+		h.reads.forgetTechnician(t.Key())
+	}
 	target, err := h.auth.SignOut(c.Request().Context(), h.publicURL.JoinPath("/login").String()+"?signed_out=1")
 	if err != nil {
 		return err

@@ -52,6 +52,7 @@ func (g *guard) admit(next echo.HandlerFunc, area string, allowed func(auth.Tech
 		// Pages of a signed-in person must not outlive the session in a cache.
 		c.Response().Header().Set("Cache-Control", "no-store")
 		c.Set(technicianKey, t)
+		c.SetRequest(c.Request().WithContext(withReading(ctx, &reading{technician: t.Key(), fresh: c.QueryParam("fresh") != ""})))
 		c.Set(csrfKey, g.auth.CSRFToken(ctx))
 		c.Set(rolesKey, roles{technician: g.auth.Policy().IsTechnician(t), auditor: g.auth.Policy().IsAuditor(t)})
 		if !allowed(t) {
@@ -136,7 +137,17 @@ func pageFor(c echo.Context, title i18n.Text) layouts.Page {
 		section = "scripts"
 	}
 	return layouts.Page{Title: title, Here: here(c), Technician: t.DisplayName(), Username: t.Username, CSRFToken: csrf,
-		ShowSearch: r.technician, ShowAudit: r.auditor, Section: section}
+		ShowSearch: r.technician, ShowAudit: r.auditor, Section: section,
+		ReadAt: readAt(c.Request().Context()), RefreshURL: refreshURL(c)}
+}
+
+// refreshURL is this page read fresh from Graph, not from the cache.
+func refreshURL(c echo.Context) string {
+	u := *c.Request().URL
+	q := u.Query()
+	q.Set("fresh", "1")
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
 }
 
 // here is where a change of language brings the technician back: this

@@ -43,6 +43,8 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/metrics", d.Metrics.handler(d.MetricsToken))
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	ipOf := func(c echo.Context) string { return clientIP(c.Request(), d.TrustedProxies) }
+	// Pages read Graph through the technician's cached reads.
+	reads := cachedGraph{graph: d.Graph, cache: d.ReadCache}
 	signIn := &authHandler{
 		auth:      d.Auth,
 		policy:    d.Auth.Policy(),
@@ -50,6 +52,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		browsers:  ratelimit.New(d.SignInRateLimit, time.Now),
 		addresses: ratelimit.New(signInsPerAddress*d.SignInRateLimit, time.Now),
 		clientIP:  ipOf,
+		reads:     reads,
 	}
 	e.GET("/language", language(d.PublicURL.Scheme == "https"))
 	e.GET("/login", signIn.login)
@@ -62,12 +65,12 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	technician := g.technician
 	cards := deviceCards{facts: factsKey(d.FormKey), trail: d.Audit, now: time.Now}
 	connector := newConnectorStates(d.Graph, time.Now)
-	search := &searchHandler{graph: d.Graph, tokens: d.Auth, recent: d.Audit, now: time.Now}
+	search := &searchHandler{graph: reads, tokens: d.Auth, recent: d.Audit, now: time.Now}
 	e.GET("/", search.page, technician)
 	e.GET("/search", search.results, technician)
-	users := &usersHandler{graph: d.Graph, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
+	users := &usersHandler{graph: reads, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
 	e.GET("/users/:user", users.page, technician)
-	devices := &devicesHandler{graph: d.Graph, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
+	devices := &devicesHandler{graph: reads, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
 		logger:       d.Logger,
@@ -83,12 +86,13 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		limit:        ratelimit.New(d.AssistRateLimit, time.Now),
 		clientIP:     ipOf,
 		facts:        factsKey(d.FormKey),
+		reads:        reads,
 	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)
 	e.POST("/devices/:deviceId/assistance", assist.viaDevice, technician, forgery)
 	watch := &watchHandler{trail: d.Audit, graph: d.Graph, tokens: d.Auth, now: time.Now}
 	e.GET("/assistance/:attemptId", watch.status, technician)
-	scripts := &scriptsHandler{graph: d.Graph, tokens: d.Auth, cards: cards, connector: connector}
+	scripts := &scriptsHandler{graph: reads, tokens: d.Auth, cards: cards, connector: connector}
 	e.GET("/scripts", scripts.list, technician)
 	e.GET("/scripts/:scriptId", scripts.script, technician)
 	e.GET("/scripts/:scriptId/runs/:runStateId", scripts.run, technician)

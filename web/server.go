@@ -15,6 +15,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readcache"
 	"github.com/assistdesk/assistdesk/internal/writebudget"
 )
 
@@ -46,6 +47,9 @@ type Deps struct {
 	MetricsToken string
 	// Ready is what /readyz checks besides the process being alive.
 	Ready []ReadyCheck
+	// ReadCache keeps each technician's Graph reads for a short while; nil
+	// reads Graph for every page.
+	ReadCache *readcache.Cache
 	// FormKey signs the device facts a page sends back with a request for
 	// assistance: at least 32 random bytes, the same on every instance.
 	FormKey []byte

@@ -25,6 +25,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/devidp"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/readcache"
 	"github.com/assistdesk/assistdesk/internal/signintest"
 	"github.com/assistdesk/assistdesk/internal/store"
 	"github.com/assistdesk/assistdesk/internal/writebudget"
@@ -128,6 +129,9 @@ type stackOptions struct {
 	graphTimeout    time.Duration // 0 is 5 s
 	idleTimeout     time.Duration // 0 is 30 min
 	tenant          *graphsim.Tenant
+	// readCacheClock, when set, gives each instance a read cache of a
+	// minute on this clock.
+	readCacheClock func() time.Time
 }
 
 func newStackWith(t *testing.T, o stackOptions) *stack {
@@ -380,6 +384,10 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
 	public, _ := url.Parse(s.publicURL)
+	var reads *readcache.Cache
+	if s.options.readCacheClock != nil {
+		reads = readcache.New(time.Minute, 1<<20, s.options.readCacheClock)
+	}
 	handler := web.New(web.Deps{
 		Auth:         auth.NewService(rp, sessions, vault, policy, s.options.idleTimeout),
 		Sessions:     sessions,
@@ -397,6 +405,7 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 		Metrics:         web.NewMetrics(web.ActiveSessions(db), nil),
 		Ready:           []web.ReadyCheck{web.DatabaseReady(db, migratedVersion(t, db))},
 		FormKey:         formKey,
+		ReadCache:       reads,
 	})
 	return handler, db, trail, sessions
 }

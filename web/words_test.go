@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +36,10 @@ type shown struct {
 // pages and the problems htmx shows in place.
 func everyState(t *testing.T, lang string) (*stack, []shown) {
 	t.Helper()
-	s := newStackWith(t, stackOptions{maxWait: 1500 * time.Millisecond, graphTimeout: time.Second})
+	// The read cache's clock runs 15 s behind: pages it answers say how old
+	// what they show is.
+	s := newStackWith(t, stackOptions{maxWait: 1500 * time.Millisecond, graphTimeout: time.Second,
+		readCacheClock: func() time.Time { return time.Now().Add(-15 * time.Second) }})
 	s.sim.SetSessionDelay(0)
 	var mu sync.Mutex
 	var out []shown
@@ -80,6 +84,7 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 	keep("search without results", at(c, "/search?q=nobody-is-called-this"))
 	keep("search too long", at(c, "/search?q="+strings.Repeat("x", 300)))
 	keep("user", at(c, "/users/"+adele.ID+"?ticket=INC-1"))
+	keep("user, from the cache", at(c, "/users/"+adele.ID+"?ticket=INC-1"))
 	keep("user with a bad ticket", at(c, "/users/"+adele.ID+"?ticket=not%20a%20ticket"))
 	keep("unknown user", at(c, "/users/nobody.here@contoso.example"))
 	keep("unknown device", at(c, "/devices/00000000-0000-4000-8000-00000000abcd"))
@@ -100,11 +105,11 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 		})
 	}
 	fail("/users", http.StatusServiceUnavailable)
-	keep("search while the directory is down", at(c, "/search?q=adele"))
+	keep("search while the directory is down", at(c, "/search?q=zoe"))
 	fail("/managedDevices", http.StatusTooManyRequests)
-	keep("user while Intune throttles", at(c, "/users/"+adele.ID))
+	keep("user while Intune throttles", at(c, "/users/"+adele.ID+"?fresh=1"))
 	fail("/deviceManagement/deviceManagementScripts", http.StatusBadGateway)
-	keep("scripts while Graph fails", at(c, "/scripts"))
+	keep("scripts while Graph fails", at(c, "/scripts?fresh=1"))
 	s.failGraph(nil)
 
 	// Scripts, a run, the devices with one of its apps.
@@ -430,6 +435,9 @@ func TestEveryWordOnEveryPageComesFromTheCatalogue(t *testing.T) {
 		if !phases[phase] {
 			t.Errorf("no state shows a request %s", phase)
 		}
+	}
+	if !slices.ContainsFunc(pages, func(p shown) bool { return p.doc.Find("[data-testid=freshness]").Length() > 0 }) {
+		t.Error("no state says how old what it shows is")
 	}
 	seen := map[string]bool{}
 	for _, p := range pages {

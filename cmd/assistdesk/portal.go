@@ -18,11 +18,17 @@ import (
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readcache"
 	"github.com/assistdesk/assistdesk/internal/store"
 	"github.com/assistdesk/assistdesk/internal/webhook"
 	"github.com/assistdesk/assistdesk/internal/writebudget"
 	"github.com/assistdesk/assistdesk/web"
 )
+
+// readCacheBytes bounds the technicians' cached Graph reads on one
+// instance: a phone call's pages are some tens of kilobytes, so 16 MiB
+// holds the calls in progress of several hundred technicians.
+const readCacheBytes = 16 << 20
 
 // portal is one running instance: its HTTP handler and what it holds open.
 type portal struct {
@@ -114,6 +120,10 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		db.Close()
 		return nil, err
 	}
+	var reads *readcache.Cache
+	if cfg.ReadCache > 0 {
+		reads = readcache.New(cfg.ReadCache, readCacheBytes, time.Now)
+	}
 	handler := web.New(web.Deps{
 		Auth:         auth.NewService(rp, sessions, vault, policy, cfg.SessionIdleTimeout),
 		Sessions:     sessions,
@@ -133,6 +143,7 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		Metrics:      metrics,
 		MetricsToken: cfg.MetricsToken,
 		FormKey:      formKey,
+		ReadCache:    reads,
 		Ready: []web.ReadyCheck{
 			web.DatabaseReady(db, schema),
 			{Name: "identity provider", Check: (&providerKeys{issuer: cfg.OIDCIssuer, client: providerClient}).check},

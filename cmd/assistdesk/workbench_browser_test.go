@@ -290,9 +290,10 @@ func TestBrowserWorkbench(t *testing.T) {
 		ctx := newBrowser(t)
 		signInAs(t, ctx, stack.PortalURL+"/", "harper")
 		must(t, stack.Graph.SetFailRate(graphsim.FailRate{Method: http.MethodGet, Rate: 1, Status: http.StatusServiceUnavailable}))
+		// Harper saw this page a moment ago: only a fresh read asks Graph.
 		must(t, chromedp.Do(ctx,
 			chromedp.WaitVisible(chromedp.CSS("[data-testid=search-input]")),
-			chromedp.Navigate(userPage+"?ticket=INC-77"),
+			chromedp.Navigate(userPage+"?ticket=INC-77&fresh=1"),
 			chromedp.WaitVisible(chromedp.CSS("[data-testid=try-again]")),
 		))
 		if got := text(t, ctx, "h1"); got != "Microsoft Graph did not answer properly" {

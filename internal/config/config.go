@@ -30,6 +30,10 @@ var DefaultScopes = append([]string{"openid", "profile", "email", "offline_acces
 // in the background, holding the technician's token, until then.
 const MaxWaitLimit = 2 * time.Minute
 
+// ReadCacheLimit caps ASSISTDESK_READ_CACHE: what a page shows from Graph
+// may be this old at most.
+const ReadCacheLimit = 5 * time.Minute
+
 // Config is the validated configuration of one portal instance.
 type Config struct {
 	ListenAddr         string
@@ -44,7 +48,8 @@ type Config struct {
 	InstanceName       string
 	AuditRetention     time.Duration
 	MaxWait            time.Duration
-	WriteBudget        int // Graph writes per 20 s, shared by all instances
+	WriteBudget        int           // Graph writes per 20 s, shared by all instances
+	ReadCache          time.Duration // how long a technician's Graph reads are reused; 0: never
 	AllowedGroups      []string
 	AllowedRoles       []string
 	AllowAnyUser       bool
@@ -90,6 +95,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AuditRetention:     r.days("ASSISTDESK_AUDIT_RETENTION", 400*24*time.Hour),
 		MaxWait:            r.duration("ASSISTDESK_MAX_WAIT", 60*time.Second),
 		WriteBudget:        r.positive("ASSISTDESK_WRITE_BUDGET", 200),
+		ReadCache:          r.durationOrOff("ASSISTDESK_READ_CACHE", time.Minute),
 		AllowedGroups:      r.list("ASSISTDESK_ALLOWED_GROUPS"),
 		AllowedRoles:       r.list("ASSISTDESK_ALLOWED_ROLES"),
 		AllowAnyUser:       r.boolean("ASSISTDESK_ALLOW_ANY_USER"),
@@ -124,6 +130,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.MaxWait > MaxWaitLimit {
 		r.fail("ASSISTDESK_MAX_WAIT", "must be at most %s: nobody watches a request waiting for Graph longer", MaxWaitLimit)
+	}
+	if c.ReadCache > ReadCacheLimit {
+		r.fail("ASSISTDESK_READ_CACHE", "must be at most %s: a page would show what Intune said that long ago", ReadCacheLimit)
 	}
 	if c.SessionIdleTimeout > c.SessionMaxAge {
 		r.fail("ASSISTDESK_SESSION_IDLE_TIMEOUT", "must not exceed ASSISTDESK_SESSION_MAX_AGE")

@@ -271,6 +271,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// durationOrOff is a duration where 0 turns the thing off.
+func (r *reader) durationOrOff(name string, def time.Duration) time.Duration {
+	raw := strings.TrimSpace(r.getenv(name))
+	if raw == "" {
+		return def
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 0 {
+		r.fail(name, "must be a duration such as 30s or 1m, or 0 for off, got %q", raw)
+		return def
+	}
+	return d
+}
+
 func (r *reader) oneOf(name, def string, allowed ...string) string {
 	v := r.str(name, def)
 	for _, a := range allowed {

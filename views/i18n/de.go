@@ -33,6 +33,8 @@ var german = messages{
 	"nav.audit":    "Überwachungsprotokoll",
 	"nav.signOut":  "Abmelden",
 	"nav.language": "Sprache",
+	"page.readAgo": "Angezeigt wie in Intune %s.",
+	"page.refresh": "Aktualisieren",
 
 	// Eine Remoteunterstützungsanforderung und ihr Stand (views/components/request.templ).
 	"platform.windows":               "Windows-PC",

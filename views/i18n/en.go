@@ -23,6 +23,8 @@ var english = messages{
 	"nav.audit":    "Audit trail",
 	"nav.signOut":  "Sign out",
 	"nav.language": "Language",
+	"page.readAgo": "Shown as Intune had it %s.",
+	"page.refresh": "Refresh",
 
 	// A request for assistance as it stands (views/components/request.templ).
 	"platform.windows":               "Windows PC",
