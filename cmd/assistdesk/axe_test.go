@@ -134,11 +134,13 @@ func assertAccessible(t *testing.T, ctx context.Context, page string) (met []axe
 	return met
 }
 
-// mediaState says which colour scheme, media and width the page sees.
+// mediaState says which language, colour scheme, media and width the
+// page sees.
 func mediaState(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`(matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light") + ", " +
+		`document.documentElement.lang + ", " +
+		 (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light") + ", " +
 		 (matchMedia("print").matches ? "print" : "screen") + ", " + innerWidth + " px"`))
 	must(t, err)
 	return s
@@ -165,17 +167,40 @@ func emulateDark() chromedp.Action[chromedp.Void] { return emulateMedia("", "dar
 const phoneWidth = 360
 
 // emulatePhone lays the page out as a phone phoneWidth px wide (the
-// viewport meta tag applies).
+// viewport meta tag applies), and returns once the page is that wide.
 func emulatePhone() chromedp.Action[chromedp.Void] {
-	return chromedp.EmulateViewport(phoneWidth, 780, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+	return chromedp.Steps(
+		chromedp.EmulateViewport(phoneWidth, 780, chromedp.EmulateMobile, chromedp.EmulatePortrait),
+		waitWidth("=== "+fmt.Sprint(phoneWidth)),
+	)
 }
 
 // emulateWindow undoes emulatePhone: the page is laid out in the window
-// newBrowser opened (1280 px wide).
+// newBrowser opened (1280 px wide), and returns once it is.
 func emulateWindow() chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+			return err
+		}),
+		waitWidth("> "+fmt.Sprint(phoneWidth)),
+	)
+}
+
+// waitWidth waits until the page's innerWidth meets cond ("=== 360"): the
+// browser lays the page out anew a moment after the emulated viewport
+// changes, and a width read, or a click placed, before that would be the
+// old layout's.
+func waitWidth(cond string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
-		return err
+		for range 200 {
+			ok, err := chromedp.Evaluate[bool]("innerWidth "+cond)(ctx, t)
+			if err != nil || ok {
+				return err
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return fmt.Errorf("the page's width did not become %s", cond)
 	})
 }
 
