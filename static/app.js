@@ -124,6 +124,10 @@
     var block = event.target.closest && event.target.closest(".assist");
     if (!block || !event.target.matches("form")) return;
     block.setAttribute("data-requested", "");
+    // The button says the request is under way while the answer comes.
+    block.querySelectorAll("button[data-busy]").forEach(function (button) {
+      button.textContent = button.getAttribute("data-busy");
+    });
     var counter = block.querySelector(".sending [data-elapsed]");
     counter.setAttribute("data-elapsed", "0");
     counter.textContent = seconds(0);

@@ -977,7 +977,7 @@ var axeStates = []struct {
 		a.visit(t, "wrong method (405)", a.base+"/logout", http.StatusMethodNotAllowed, "[data-testid=problem]")
 		must(t, a.stack.Graph.SetFailRate(graphsim.FailRate{Method: http.MethodGet, Rate: 1, Status: http.StatusBadGateway}))
 		defer func() { must(t, a.stack.Graph.SetFailRate(graphsim.FailRate{Method: http.MethodGet})) }()
-		a.visit(t, "Graph failed (502)", a.base+"/users/"+adele.ID+"?ticket=INC-1", http.StatusBadGateway, "[data-testid=try-again]")
+		a.visit(t, "Graph failed (502)", a.base+"/users/"+adele.ID+"?ticket=INC-1&fresh=1", http.StatusBadGateway, "[data-testid=try-again]")
 	}},
 	{"sign-in, too many starts", func(t *testing.T, a *axeTour) {
 		// Last: it uses up this browser's sign-ins for a minute. Each
