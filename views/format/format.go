@@ -89,6 +89,16 @@ func Duration(d time.Duration) i18n.Text {
 	return i18n.M("duration.minutesSeconds", s/60, s%60)
 }
 
+// Until is how long until something happens, for "in %s": the duration,
+// or a moment when it is due now (a wait rounded down to 0 s reads as a
+// mistake).
+func Until(d time.Duration) i18n.Text {
+	if d < time.Second {
+		return i18n.M("duration.aMoment")
+	}
+	return Duration(d)
+}
+
 // RetryIn is how long to wait before trying again, for "in %s": Graph's
 // Retry-After, or a minute when it gave none.
 func RetryIn(d time.Duration) i18n.Text {

@@ -22,6 +22,7 @@ var german = messages{
 	"duration.seconds":        "%v s",
 	"duration.minutes":        "%v min",
 	"duration.minutesSeconds": "%v min %v s",
+	"duration.aMoment":        "einem Moment",
 	"duration.aMinute":        "einer Minute",
 	"copy.done":               "Kopiert",
 
@@ -76,8 +77,8 @@ var german = messages{
 	"request.refused":                "Nicht gesendet: Das Schreibkontingent des Portals bei Intune ist aufgebraucht.",
 	"request.sendingSay":             "Microsoft Graph antwortet meist innerhalb weniger Sekunden. Falls nicht, bricht das Portal das Warten ab und meldet das. Bleiben Sie mit %s am Telefon.",
 	"request.sendingSayAnyone":       "Microsoft Graph antwortet meist innerhalb weniger Sekunden. Falls nicht, bricht das Portal das Warten ab und meldet das. Bleiben Sie mit dem Benutzer am Telefon.",
-	"request.queuedAt":               "Gerade gehen viele Anforderungen gleichzeitig an Intune. Diese ist Nummer %d in der Warteschlange; der nächste Versuch erfolgt in etwa %s.",
-	"request.queuedSay":              "Gerade gehen viele Anforderungen gleichzeitig an Intune; der nächste Versuch erfolgt in etwa %s.",
+	"request.queuedAt":               "Gerade gehen viele Anforderungen gleichzeitig an Intune. Diese ist Nummer %d in der Warteschlange; der nächste Versuch erfolgt in %s.",
+	"request.queuedSay":              "Gerade gehen viele Anforderungen gleichzeitig an Intune; der nächste Versuch erfolgt in %s.",
 	"request.retryingSay":            "Intune hat die Anforderung noch nicht angenommen. Das Portal versucht es in %s automatisch erneut.",
 	"request.userless":               "Auf dem Gerät wird nichts angezeigt: Dieser Windows-PC wurde ohne Benutzer registriert, daher kann niemand die Anforderung annehmen.",
 	"request.acceptSay":              "Bitten Sie %s, auf dem %s die Benachrichtigung im Unternehmensportal anzunehmen.",

@@ -12,6 +12,7 @@ var english = messages{
 	"duration.seconds":        "%v s",
 	"duration.minutes":        "%v min",
 	"duration.minutesSeconds": "%v min %v s",
+	"duration.aMoment":        "a moment",
 	"duration.aMinute":        "a minute",
 	"copy.done":               "Copied",
 
@@ -66,8 +67,8 @@ var english = messages{
 	"request.refused":                "Not sent: the portal's share of Intune's write limit is used up.",
 	"request.sendingSay":             "Microsoft Graph usually answers within seconds; if it does not, the portal stops waiting and says so. Keep %s on the line.",
 	"request.sendingSayAnyone":       "Microsoft Graph usually answers within seconds; if it does not, the portal stops waiting and says so. Keep the user on the line.",
-	"request.queuedAt":               "Many requests are going to Intune at once. This one is number %d in the queue; the next try is in about %s.",
-	"request.queuedSay":              "Many requests are going to Intune at once; the next try is in about %s.",
+	"request.queuedAt":               "Many requests are going to Intune at once. This one is number %d in the queue; the next try is in %s.",
+	"request.queuedSay":              "Many requests are going to Intune at once; the next try is in %s.",
 	"request.retryingSay":            "Intune did not take the request yet. The portal tries again in %s, on its own.",
 	"request.userless":               "Nothing will appear on the device: this Windows PC was enrolled without a user, so nobody can accept.",
 	"request.acceptSay":              "Ask %s to accept the Company Portal notification on their %s.",
