@@ -14,6 +14,25 @@ import (
 // for the session TeamViewer opens, or the reason it could not.
 const watchFor = 2 * time.Minute
 
+// livePoll is how often a request on its way to Intune looks again: a
+// technician is waiting on it, and looking reads the audit trail only.
+const livePoll = 2 * time.Second
+
+// watchPoll is how often the watch after a 204 looks at the device, which
+// is a read of Intune's: often while the caller is likely to be accepting,
+// then less and less, so that a helpdesk's watches stay a small part of
+// Intune's read limit (2 s for 20 s, 5 s to the minute, then 10 s: 24
+// looks in the two minutes, not 60).
+func watchPoll(since time.Duration) time.Duration {
+	switch {
+	case since < 20*time.Second:
+		return 2 * time.Second
+	case since < time.Minute:
+		return 5 * time.Second
+	}
+	return 10 * time.Second
+}
+
 // standing is an attempt with what is known of it beyond its row: where a
 // waiting attempt stands, and the session link the device shows now.
 type standing struct {
@@ -49,7 +68,7 @@ func requestProps(s standing, viewer string, now time.Time) components.RequestPr
 	poll := statusPath(a.ID)
 	switch a.Outcome {
 	case audit.Pending:
-		p.Phase, p.Waited, p.PollURL = components.PhaseSending, now.Sub(a.CreatedAt), poll
+		p.Phase, p.Waited, p.PollURL, p.PollAfter = components.PhaseSending, now.Sub(a.CreatedAt), poll, livePoll
 		if s.waiting {
 			p.Phase, p.Next, p.Position = components.PhaseRetrying, s.progress.RetryAt.Sub(now), s.position
 			if s.progress.State == audit.Queued {
@@ -70,8 +89,8 @@ func requestProps(s standing, viewer string, now time.Time) components.RequestPr
 		case audit.SessionNotSupported:
 			p.Phase = components.PhaseNotSupported
 		default:
-			if now.Sub(a.CompletedAt) < watchFor {
-				p.PollURL = poll
+			if since := now.Sub(a.CompletedAt); since < watchFor {
+				p.PollURL, p.PollAfter = poll, watchPoll(since)
 			} else {
 				p.CheckURL = poll + "?check=1"
 			}

@@ -58,7 +58,7 @@ func (p AssistProps) live() bool { return p.Request != nil && p.Request.Phase.Li
 // JavaScript; htmx posts it and puts the answer in the outcome region,
 // and app.js holds the button while the request shown there is live and
 // says each new phase once in the block's live region (the outcome
-// refreshes itself every two seconds: as a live region it would repeat).
+// refreshes itself while it waits: as a live region it would repeat).
 func Assist(p AssistProps) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
