@@ -93,7 +93,7 @@ func Duration(d time.Duration) i18n.Text {
 // or a moment when it is due now (a wait rounded down to 0 s reads as a
 // mistake).
 func Until(d time.Duration) i18n.Text {
-	if d < time.Second {
+	if d.Round(time.Second) < time.Second {
 		return i18n.M("duration.aMoment")
 	}
 	return Duration(d)
