@@ -26,15 +26,22 @@ type writeSlot struct {
 
 // admit decides whether an injected fault answers the request instead of
 // the route, in the order a client meets them: its own early retry, a
-// throttle, an outage, the write limit. It runs after the token and the
-// route are known, because a retry is recognised by the token's oid and
-// Intune's answers differ from the directory's.
+// throttle, an outage, the read limit, the write limit. It runs after the
+// token and the route are known, because a retry is recognised by the
+// token's oid, Intune's limits are per app (the token's) and Intune's
+// answers differ from the directory's.
 func (c *call) admit() *apiError {
 	st := c.s.faults
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.now()
 	key := retryKey{c.token.oid, c.r.Method, c.r.URL.EscapedPath()}
+	// Every request that reaches Intune counts against its read limit,
+	// whatever answers it below, so it is counted before anything can.
+	var received []time.Time
+	if c.intune() {
+		received = st.noteIntune(c.token.app, now)
+	}
 	if b, ok := st.blocked[key]; ok {
 		if now.Before(b.until) {
 			st.early++
@@ -59,6 +66,17 @@ func (c *call) admit() *apiError {
 			retry = cmp.Or(r.RetryAfter, defaultFailRetryAfter)
 		}
 		return st.answer(c, key, now, status, retry)
+	}
+	// A request refused here has been counted, so the window has room
+	// again only once enough requests have left it that a retry would be
+	// within the limit, this refused one included: Retry-After says when,
+	// so that a client that waits what it is told is not refused again
+	// (unless others send meanwhile). It returns before the write limit,
+	// so a refused write takes no write slot.
+	if n := st.readLimit.Requests; n > 0 && len(received) > n {
+		st.readLimited++
+		c.fault = faultReadLimit
+		return st.answer(c, key, now, http.StatusTooManyRequests, received[len(received)-n].Add(st.readWindow()).Sub(now))
 	}
 	if st.writeLimit.Writes > 0 && isWrite(c.r.Method) {
 		window := st.window()

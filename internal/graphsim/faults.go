@@ -14,6 +14,7 @@ import (
 const (
 	defaultFailRetryAfter = time.Second
 	defaultWriteWindow    = 20 * time.Second // Intune's throttling window
+	defaultReadWindow     = defaultWriteWindow
 	defaultSessionDelay   = 3 * time.Second
 )
 
@@ -28,6 +29,7 @@ type Faults struct {
 	FailRates     []FailRate             // at most one per method
 	Seed          int64                  // seeds FailRates and Jitter, so a run can be repeated; 0 picks one
 	Throttle      Throttling             // 429 for the next requests
+	ReadLimit     ReadLimit              // Intune's per-app limit on any request; off when Requests is 0
 	WriteLimit    WriteLimit             // Intune's per-app write limit; off when Writes is 0
 	Devices       map[string]DeviceFault // by managed device id
 	SessionDelay  time.Duration          // from an accepted requestRemoteAssistance to its outcome on the device; 3 s when 0
@@ -48,6 +50,17 @@ type Throttling struct {
 	Method     string        // only requests of this method; any when ""
 	Requests   int           // how many
 	RetryAfter time.Duration // Retry-After, rounded up to seconds; none when 0, as from some Intune endpoints
+}
+
+// ReadLimit is Intune's limit on any request to its devices service per
+// app and tenant, reads and writes together: 2,000 per 20 s in production.
+// It is named for the reads because only it limits them. Every request
+// that reaches Intune counts, whatever its answer: throttled calls count
+// against Graph's limits too, so a client that keeps asking stays
+// throttled.
+type ReadLimit struct {
+	Requests int           // requests allowed per window; no limit when 0
+	Window   time.Duration // 20 s when 0
 }
 
 // WriteLimit is Intune's limit on POST, PUT, PATCH and DELETE per app and
@@ -145,6 +158,13 @@ func (t Throttling) validate() error {
 	return nil
 }
 
+func (l ReadLimit) validate() error {
+	if l.Requests < 0 || l.Window < 0 {
+		return errors.New("graphsim: read limit: requests and window must not be negative")
+	}
+	return nil
+}
+
 func (l WriteLimit) validate() error {
 	if l.Writes < 0 || l.Window < 0 {
 		return errors.New("graphsim: write limit: writes and window must not be negative")
@@ -175,6 +195,9 @@ func (f Faults) validate() error {
 		seen[r.Method] = true
 	}
 	if err := f.Throttle.validate(); err != nil {
+		return err
+	}
+	if err := f.ReadLimit.validate(); err != nil {
 		return err
 	}
 	if err := f.WriteLimit.validate(); err != nil {

@@ -25,6 +25,7 @@ func (f *Faults) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*failRatesFlag)(&f.FailRates), "fail-rate", "fail a share of one method's requests: METHOD=RATE[:STATUS[:RETRY_AFTER]], comma-separated or repeated, e.g. POST=0.2:503 (STATUS 429|500|502|503|504, default 503; RETRY_AFTER for 429/503, default 1s)")
 	fs.Int64Var(&f.Seed, "fault-seed", f.Seed, "seed for -fail-rate and -latency-jitter, to repeat a run (0: random)")
 	fs.Var((*throttleFlag)(&f.Throttle), "throttle", "answer the first N requests with 429: [METHOD=]N[:RETRY_AFTER], e.g. POST=3:2s (RETRY_AFTER 0 sends no Retry-After header)")
+	fs.Var((*readLimitFlag)(&f.ReadLimit), "read-limit", "Intune's per-app limit on any request to its devices service, reads and writes together: REQUESTS/WINDOW, e.g. 2000/20s (default off)")
 	fs.Var((*writeLimitFlag)(&f.WriteLimit), "write-limit", "Intune's per-app write limit: WRITES/WINDOW, e.g. 200/20s (default off)")
 	fs.Var((*deviceFaultsFlag)(&f.Devices), "device-fault", "fault for every request on one managed device: DEVICE_ID=forbidden|gone|hang|slow:DURATION|session-error, comma-separated or repeated")
 	fs.DurationVar(&f.SessionDelay, "session-delay", f.SessionDelay, "time from an accepted requestRemoteAssistance to its session URL on the device (0 means the default)")
@@ -119,6 +120,29 @@ func (v *throttleFlag) Set(s string) error {
 	return nil
 }
 
+// readLimitFlag is -read-limit.
+type readLimitFlag ReadLimit
+
+func (v *readLimitFlag) String() string {
+	if v.Requests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%s", v.Requests, v.Window)
+}
+
+func (v *readLimitFlag) Set(s string) error {
+	l := ReadLimit{Window: defaultReadWindow}
+	var err error
+	if l.Requests, l.Window, err = parsePerWindow(s, "REQUESTS", l.Window); err != nil {
+		return err
+	}
+	if err := l.validate(); err != nil {
+		return err
+	}
+	*v = readLimitFlag(l)
+	return nil
+}
+
 // writeLimitFlag is -write-limit.
 type writeLimitFlag WriteLimit
 
@@ -130,22 +154,32 @@ func (v *writeLimitFlag) String() string {
 }
 
 func (v *writeLimitFlag) Set(s string) error {
-	writes, window, _ := strings.Cut(s, "/")
 	l := WriteLimit{Window: defaultWriteWindow}
 	var err error
-	if l.Writes, err = strconv.Atoi(writes); err != nil {
-		return fmt.Errorf("%q is not WRITES/WINDOW", s)
-	}
-	if window != "" {
-		if l.Window, err = time.ParseDuration(window); err != nil || l.Window <= 0 {
-			return fmt.Errorf("window %q is not a positive duration", window)
-		}
+	if l.Writes, l.Window, err = parsePerWindow(s, "WRITES", l.Window); err != nil {
+		return err
 	}
 	if err := l.validate(); err != nil {
 		return err
 	}
 	*v = writeLimitFlag(l)
 	return nil
+}
+
+// parsePerWindow reads a limit's COUNT[/WINDOW], with window when WINDOW
+// is left out; count names COUNT in the error.
+func parsePerWindow(s, count string, window time.Duration) (int, time.Duration, error) {
+	n, w, _ := strings.Cut(s, "/")
+	limit, err := strconv.Atoi(n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q is not %s/WINDOW", s, count)
+	}
+	if w != "" {
+		if window, err = time.ParseDuration(w); err != nil || window <= 0 {
+			return 0, 0, fmt.Errorf("window %q is not a positive duration", w)
+		}
+	}
+	return limit, window, nil
 }
 
 // deviceFaultsFlag is -device-fault.

@@ -29,6 +29,7 @@ func TestFaultFlags(t *testing.T) {
 		"-fail-rate", "POST=0.2:503,get=0.1:500", "-fail-rate", "post=0.5:429:2s",
 		"-fault-seed", "7",
 		"-throttle", "post=3:2s",
+		"-read-limit", "2000/20s",
 		"-write-limit", "200/20s",
 		"-device-fault", flagDevice1+"=hang,"+flagDevice2+"=slow:2s", "-device-fault", flagDevice1+"=session-error",
 		"-session-delay", "1s",
@@ -45,6 +46,7 @@ func TestFaultFlags(t *testing.T) {
 		},
 		Seed:          7,
 		Throttle:      Throttling{Method: "POST", Requests: 3, RetryAfter: 2 * time.Second},
+		ReadLimit:     ReadLimit{Requests: 2000, Window: 20 * time.Second},
 		WriteLimit:    WriteLimit{Writes: 200, Window: 20 * time.Second},
 		Devices:       map[string]DeviceFault{flagDevice1: SessionError, flagDevice2: Slow(2 * time.Second)},
 		SessionDelay:  time.Second,
@@ -65,6 +67,17 @@ func TestFaultFlags(t *testing.T) {
 	if _, err := New(Config{BaseURL: "http://x", Issuer: "http://y", Tenant: testTenant(), Faults: none}); err != nil {
 		t.Error(err)
 	}
+
+	// A limit without a window is per Intune's 20 s; 0 is off.
+	for arg, want := range map[string]ReadLimit{
+		"2000":     {Requests: 2000, Window: 20 * time.Second},
+		"50/1m30s": {Requests: 50, Window: 90 * time.Second},
+		"0/20s":    {Window: 20 * time.Second},
+	} {
+		if got, err := parseFaults("-read-limit", arg); err != nil || got.ReadLimit != want {
+			t.Errorf("-read-limit %s: %+v, %v; want %+v", arg, got.ReadLimit, err, want)
+		}
+	}
 }
 
 func TestFaultFlagsRefuse(t *testing.T) {
@@ -80,6 +93,11 @@ func TestFaultFlagsRefuse(t *testing.T) {
 		{"-throttle", "many"},
 		{"-throttle", "POST=-1"},
 		{"-throttle", "3:soon"},
+		{"-read-limit", "2000/later"},
+		{"-read-limit", "lots/20s"},
+		{"-read-limit", "-1/20s"},
+		{"-read-limit", "2000/0s"},
+		{"-read-limit", "2000/-20s"},
 		{"-write-limit", "200/later"},
 		{"-write-limit", "lots/20s"},
 		{"-device-fault", "not-a-guid=hang"},
@@ -98,6 +116,8 @@ func TestFaultFlagsRefuse(t *testing.T) {
 		{Latency: -time.Second},
 		{FailRates: []FailRate{{Method: "POST", Rate: 0.1}, {Method: "POST", Rate: 0.2}}},
 		{Throttle: Throttling{Requests: -1}},
+		{ReadLimit: ReadLimit{Requests: -1}},
+		{ReadLimit: ReadLimit{Requests: 2000, Window: -time.Second}},
 		{WriteLimit: WriteLimit{Writes: -1}},
 		{PartnerStatus: "ready"},
 	}

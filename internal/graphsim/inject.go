@@ -15,6 +15,7 @@ const (
 	faultEarlyRetry = "early-retry"
 	faultThrottle   = "throttle"
 	faultFailRate   = "fail-rate"
+	faultReadLimit  = "read-limit"
 	faultWriteLimit = "write-limit"
 	faultDevice     = "device-" // followed by the device fault's kind
 )
@@ -40,6 +41,10 @@ type faultState struct {
 	jitter        time.Duration
 	failRates     map[string]FailRate
 	throttle      Throttling
+	readLimit     ReadLimit
+	intune        map[string][]time.Time // Intune requests received per app, within the read window
+	maxIntune     int
+	readLimited   int
 	writeLimit    WriteLimit
 	writes        map[string][]time.Time // accepted writes per app, within the window
 	sent          []time.Time            // writes received, within the window
@@ -64,6 +69,8 @@ func newFaultState(f Faults, refuse map[int]bool, now func() time.Time) *faultSt
 		jitter:        f.Jitter,
 		failRates:     map[string]FailRate{},
 		throttle:      f.Throttle,
+		readLimit:     f.ReadLimit,
+		intune:        map[string][]time.Time{},
 		writeLimit:    f.WriteLimit,
 		writes:        map[string][]time.Time{},
 		blocked:       map[retryKey]retryBlock{},
@@ -130,6 +137,25 @@ func (st *faultState) window() time.Duration {
 		return st.writeLimit.Window
 	}
 	return defaultWriteWindow
+}
+
+// readWindow is the read limit's window, Intune's 20 s when there is none.
+func (st *faultState) readWindow() time.Duration {
+	if st.readLimit.Window > 0 {
+		return st.readLimit.Window
+	}
+	return defaultReadWindow
+}
+
+// noteIntune counts a request of app as it reaches Intune, whatever its
+// answer, and returns that app's Intune requests within the read window,
+// this one last. st.mu must be held. Only the window is kept, so memory
+// stays bounded by what an app sends in one window.
+func (st *faultState) noteIntune(app string, now time.Time) []time.Time {
+	received := append(pruned(st.intune[app], now.Add(-st.readWindow())), now)
+	st.intune[app] = received
+	st.maxIntune = max(st.maxIntune, len(received))
+	return received
 }
 
 // noteWrite counts a write as it arrives, whatever its answer: throttled

@@ -68,6 +68,48 @@ func (s *Server) EarlyRetries() int {
 	return s.faults.early
 }
 
+// SetReadLimit limits the requests of any method to Intune's devices
+// service (the routes under /deviceManagement and /users/{id}/managedDevices;
+// not the directory's) per app, as Intune does, to requests per window
+// (20 s when 0); requests = 0 lifts the limit. Every request that reaches
+// Intune counts, refused ones too; those past the limit get 429 with the
+// seconds until a retry would be within it. A new window restarts
+// IntuneRequestsInWindow.
+func (s *Server) SetReadLimit(requests int, window time.Duration) error {
+	l := ReadLimit{Requests: requests, Window: window}
+	if err := l.validate(); err != nil {
+		return err
+	}
+	st := s.faults
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.readWindow() != cmp.Or(window, defaultReadWindow) {
+		st.maxIntune = 0
+	}
+	st.readLimit = l
+	return nil
+}
+
+// IntuneRequestsInWindow is the most requests one app sent to Intune's
+// devices service within any one window (the read limit's, 20 s when there
+// is none) since the start, whatever their answer: what to compare with
+// Intune's limit on any request, 2,000 per 20 s. Requests refused before
+// they reach Intune (no valid token, no such route, a bad query) do not
+// count, nor do the directory's.
+func (s *Server) IntuneRequestsInWindow() int {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	return s.faults.maxIntune
+}
+
+// ReadLimited counts the requests answered 429 by the read limit since the
+// start; a client's early retries of them are EarlyRetries instead.
+func (s *Server) ReadLimited() int {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	return s.faults.readLimited
+}
+
 // SetWriteLimit limits successful writes (POST, PUT, PATCH, DELETE) per
 // app, as Intune does, to writes per window (20 s when 0); writes = 0
 // lifts the limit. Writes past it get 429 with the seconds until the window

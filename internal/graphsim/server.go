@@ -65,8 +65,9 @@ type Request struct {
 	TokenID, TokenOID                 string // jti and oid of a verified bearer token; "" if none or invalid
 	Time                              time.Time
 	// Fault names the injected fault that answered or held the request:
-	// latency, early-retry, throttle, fail-rate, write-limit, or device-
-	// followed by the device fault (device-forbidden, device-hang, …).
+	// latency, early-retry, throttle, fail-rate, read-limit, write-limit,
+	// or device- followed by the device fault (device-forbidden,
+	// device-hang, …).
 	// It is "" when the simulator answered as Graph would.
 	Fault string
 }

@@ -3,6 +3,7 @@ package graphsim
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +205,159 @@ func TestRefuseRoutesAtRunTime(t *testing.T) {
 	}
 	if err := e.sim.SetRefuseRoutes(2); err == nil {
 		t.Error("refusing route 2 was accepted")
+	}
+}
+
+func TestReadLimitCountsEveryIntuneRequest(t *testing.T) {
+	clock := newFakeClock()
+	e := newEnv(t, Config{Now: clock.Now, Faults: Faults{ReadLimit: ReadLimit{Requests: 3, Window: 20 * time.Second}}})
+	targets := findAssistTargets(t)
+	device := "/beta/deviceManagement/managedDevices/" + targets.devices[2]
+	userPath, _, _ := strings.Cut(targets.paths[1], "/managedDevices/")
+	userDevices := userPath + "/managedDevices"
+	// Each request is a different technician of one app: none is a retry.
+	n := 0
+	tok := func(app string) string {
+		n++
+		return e.iss.Token(t, map[string]any{"appid": app, "oid": fmt.Sprint("oid-", n)})
+	}
+	want := func(r response, status int, what string) {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: %d %s, want %d", what, r.status, r.body, status)
+		}
+	}
+
+	want(e.call(http.MethodGet, device, tok("app-1")), http.StatusOK, "t=0 s, a device")
+	// The directory is not Intune: however many, these do not count.
+	for range 5 {
+		want(e.call(http.MethodGet, "/v1.0/users?$top=1", tok("app-1")), http.StatusOK, "the directory's users")
+		want(e.call(http.MethodGet, userPath, tok("app-1")), http.StatusOK, "the directory's user")
+	}
+	if got := e.sim.IntuneRequestsInWindow(); got != 1 {
+		t.Fatalf("IntuneRequestsInWindow = %d after one Intune request among directory requests", got)
+	}
+	clock.Advance(5 * time.Second)
+	want(e.call(http.MethodGet, userDevices, tok("app-1")), http.StatusOK, "t=5 s, a user's devices")
+
+	// A throttled request counts too: it is the third in the window.
+	clock.Advance(5 * time.Second)
+	if err := e.sim.Throttle(1, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.call(http.MethodPost, targets.paths[2], tok("app-1")).wantError(t, http.StatusTooManyRequests, "TooManyRequests")
+	// Another app has its own limit.
+	want(e.call(http.MethodGet, device, tok("app-2")), http.StatusOK, "t=10 s, another app")
+
+	// The fourth within 20 s is refused as Intune refuses it, write or not.
+	// It counts as well, so the window has room again only once two
+	// requests have left it: the one at 5 s does at 25 s, 13 s from now.
+	clock.Advance(2 * time.Second)
+	r := e.call(http.MethodPost, targets.paths[2], tok("app-1"))
+	doc := wrapped(t, r.wantError(t, http.StatusTooManyRequests, "TooManyRequests"))
+	if got := r.header.Get("Retry-After"); got != "13" {
+		t.Errorf("t=12 s: Retry-After %q, want 13", got)
+	}
+	if doc.RetryAfter == nil || *doc.RetryAfter != "13" {
+		t.Errorf("t=12 s: wrapped RetryAfter %q, want 13", r.body)
+	}
+	if n := len(e.sim.Actions()); n != 0 {
+		t.Errorf("%d actions after a write the read limit refused", n)
+	}
+
+	// At 20 s the request at 0 s has left, but the refused ones have not.
+	clock.Advance(8 * time.Second)
+	r = e.call(http.MethodGet, device, tok("app-1"))
+	r.wantError(t, http.StatusTooManyRequests, "TooManyRequests")
+	if got := r.header.Get("Retry-After"); got != "10" {
+		t.Errorf("t=20 s: Retry-After %q, want 10", got)
+	}
+	// At 30 s the window (10 s, 30 s] holds the two refused at 12 s and 20 s.
+	clock.Advance(10 * time.Second)
+	want(e.call(http.MethodGet, device, tok("app-1")), http.StatusOK, "t=30 s")
+
+	if got := e.sim.IntuneRequestsInWindow(); got != 4 {
+		t.Errorf("IntuneRequestsInWindow = %d, want 4 (at 12 s and at 20 s)", got)
+	}
+	if got := e.sim.ReadLimited(); got != 2 {
+		t.Errorf("ReadLimited = %d, want 2", got)
+	}
+	if n := e.sim.EarlyRetries(); n != 0 {
+		t.Errorf("EarlyRetries = %d, though no request was repeated", n)
+	}
+	var faults []string
+	for _, r := range e.sim.Requests() {
+		if r.Fault != "" {
+			faults = append(faults, fmt.Sprintf("%d %s", r.Status, r.Fault))
+		}
+	}
+	if w := []string{"429 throttle", "429 read-limit", "429 read-limit"}; fmt.Sprint(faults) != fmt.Sprint(w) {
+		t.Errorf("faults recorded %q, want %q", faults, w)
+	}
+}
+
+func TestReadLimitBeforeTheWriteLimit(t *testing.T) {
+	clock := newFakeClock()
+	e := newEnv(t, Config{Now: clock.Now, Faults: Faults{
+		ReadLimit:  ReadLimit{Requests: 1, Window: 10 * time.Second},
+		WriteLimit: WriteLimit{Writes: 1, Window: time.Minute},
+	}})
+	path := findAssistTargets(t).paths[2]
+	if r := e.call(http.MethodPost, path, e.iss.Token(t, map[string]any{"oid": "first"})); r.status != http.StatusNoContent {
+		t.Fatalf("first write: %d %s", r.status, r.body)
+	}
+	// Both limits are reached: the read limit answers first, so the
+	// refused write never reaches the write limit.
+	r := e.call(http.MethodPost, path, e.iss.Token(t, map[string]any{"oid": "second"}))
+	r.wantError(t, http.StatusTooManyRequests, "TooManyRequests")
+	if got := r.header.Get("Retry-After"); got != "10" {
+		t.Errorf("Retry-After %q, want the read limit's 10", got)
+	}
+	reqs := e.sim.Requests()
+	if f := reqs[len(reqs)-1].Fault; f != faultReadLimit {
+		t.Errorf("refused by %q, want %q", f, faultReadLimit)
+	}
+}
+
+func TestReadLimitAtRunTime(t *testing.T) {
+	e := newEnv(t, Config{})
+	device := "/beta/deviceManagement/managedDevices/" + findAssistTargets(t).devices[2]
+	if err := e.sim.SetReadLimit(1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.iss.Token(t, nil)
+	if r := e.call(http.MethodGet, device, tok); r.status != http.StatusOK {
+		t.Fatalf("first read: %d", r.status)
+	}
+	// With a limit of 1 the refused request itself fills the window: a
+	// retry is within the limit a whole window later.
+	r := e.call(http.MethodGet, device, tok)
+	wrapped(t, r.wantError(t, http.StatusTooManyRequests, "TooManyRequests"))
+	if got := r.header.Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After %q, want 60", got)
+	}
+	// The same request again, too early, is an early retry, and counts.
+	e.call(http.MethodGet, device, tok).wantError(t, http.StatusTooManyRequests, "TooManyRequests")
+	if n := e.sim.EarlyRetries(); n != 1 {
+		t.Errorf("EarlyRetries = %d, want 1", n)
+	}
+	if n, l := e.sim.IntuneRequestsInWindow(), e.sim.ReadLimited(); n != 3 || l != 1 {
+		t.Errorf("IntuneRequestsInWindow, ReadLimited = %d, %d; want 3, 1", n, l)
+	}
+	if err := e.sim.SetReadLimit(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	// A new window starts the count afresh.
+	if n := e.sim.IntuneRequestsInWindow(); n != 0 {
+		t.Errorf("IntuneRequestsInWindow = %d once the window is 20 s instead of 1 min", n)
+	}
+	if r := e.call(http.MethodGet, device, e.iss.Token(t, map[string]any{"oid": "someone-else"})); r.status != http.StatusOK {
+		t.Errorf("with the limit lifted: %d", r.status)
+	}
+	if err := e.sim.SetReadLimit(-1, 0); err == nil {
+		t.Error("a negative limit was accepted")
+	}
+	if err := e.sim.SetReadLimit(10, -time.Second); err == nil {
+		t.Error("a negative window was accepted")
 	}
 }

@@ -24,7 +24,7 @@ const clockLeeway = time.Minute
 // token is what a verified bearer token grants.
 type token struct {
 	id, oid string
-	app     string // the client application; Intune's write limit is per app
+	app     string // the client application; Intune's limits are per app
 	scopes  []string
 }
 
