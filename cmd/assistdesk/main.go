@@ -92,8 +92,8 @@ Usage:
         run the Graph simulator alone, trusting access tokens from URL
 
   Fault flags of the simulated Graph (see assistdesk demo -h): -latency, -latency-jitter,
-  -fail-rate, -fault-seed, -throttle, -write-limit, -device-fault, -session-delay,
-  -teamviewer-status
+  -fail-rate, -fault-seed, -throttle, -read-limit, -write-limit, -device-fault,
+  -session-delay, -teamviewer-status
   assistdesk serve
         run the portal against your identity provider and Microsoft Graph
   assistdesk healthcheck

@@ -128,7 +128,7 @@ func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {
 		if err := run(context.Background(), []string{cmd, "-h"}, env, &out); err != nil {
 			t.Fatalf("%s -h: %v", cmd, err)
 		}
-		for _, flag := range []string{"-latency", "-fail-rate", "-throttle", "-write-limit", "-device-fault"} {
+		for _, flag := range []string{"-latency", "-fail-rate", "-throttle", "-read-limit", "-write-limit", "-device-fault"} {
 			if !strings.Contains(out.String(), flag) {
 				t.Errorf("%s -h does not offer %s", cmd, flag)
 			}
@@ -136,6 +136,10 @@ func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {
 		err := run(context.Background(), []string{cmd, "-fail-rate", "POST=lots"}, env, &out)
 		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "fail-rate") {
 			t.Errorf("%s with a bad -fail-rate: %v", cmd, err)
+		}
+		err = run(context.Background(), []string{cmd, "-read-limit", "2000/later"}, env, &out)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "read-limit") {
+			t.Errorf("%s with a bad -read-limit: %v", cmd, err)
 		}
 	}
 }
