@@ -308,9 +308,16 @@ type simSummary struct {
 	window    string // that window
 	limited   int    // writes refused (429) by the write limit
 	executed  int    // requestRemoteAssistance answered 204
+
+	// Intune's limit on any request; "" and 0 from a simulator that does
+	// not report it.
+	maxIntune    int    // most requests one app sent to Intune in any one window
+	intuneWindow string // that window
+	readLimited  int    // requests refused (429) by the read limit
 }
 
-var simSummaryLine = regexp.MustCompile(`at most (\d+) writes received in any (\S+) window; (\d+) refused by the write limit; (\d+) requestRemoteAssistance executed`)
+var simSummaryLine = regexp.MustCompile(`at most (\d+) writes received in any (\S+) window; (\d+) refused by the write limit; (\d+) requestRemoteAssistance executed` +
+	`(?:; at most (\d+) Intune requests received from one app in any (\S+) window; (\d+) refused by the read limit)?`)
 
 // parseSimSummary finds the simulator's last summary line in its log.
 func parseSimSummary(log string) (simSummary, error) {
@@ -322,7 +329,10 @@ func parseSimSummary(log string) (simSummary, error) {
 	maxWrites, _ := strconv.Atoi(m[1])
 	limited, _ := strconv.Atoi(m[3])
 	executed, _ := strconv.Atoi(m[4])
-	return simSummary{maxWrites: maxWrites, window: m[2], limited: limited, executed: executed}, nil
+	maxIntune, _ := strconv.Atoi(m[5])
+	readLimited, _ := strconv.Atoi(m[7])
+	return simSummary{maxWrites: maxWrites, window: m[2], limited: limited, executed: executed,
+		maxIntune: maxIntune, intuneWindow: m[6], readLimited: readLimited}, nil
 }
 
 // tally counts outcomes by first answer and, for those that waited, by

@@ -94,10 +94,18 @@ func TestAssignSpreadsEvenly(t *testing.T) {
 
 func TestParseSimSummary(t *testing.T) {
 	log := "Graph simulator on http://127.0.0.1:1 (tokens from http://127.0.0.1:2). Ctrl-C stops it.\n" +
-		"Graph simulator stopped: at most 203 writes received in any 20s window; 3 refused by the write limit; 612 requestRemoteAssistance executed\n"
+		"Graph simulator stopped: at most 203 writes received in any 20s window; 3 refused by the write limit; 612 requestRemoteAssistance executed; " +
+		"at most 1841 Intune requests received from one app in any 1m0s window; 7 refused by the read limit\n"
 	got, err := parseSimSummary(log)
+	want := simSummary{maxWrites: 203, window: "20s", limited: 3, executed: 612, maxIntune: 1841, intuneWindow: "1m0s", readLimited: 7}
+	if err != nil || got != want {
+		t.Fatalf("parseSimSummary = %+v, %v; want %+v", got, err, want)
+	}
+	// A simulator that does not yet report Intune's requests.
+	older := "Graph simulator stopped: at most 203 writes received in any 20s window; 3 refused by the write limit; 612 requestRemoteAssistance executed\n"
+	got, err = parseSimSummary(older)
 	if err != nil || got != (simSummary{maxWrites: 203, window: "20s", limited: 3, executed: 612}) {
-		t.Fatalf("parseSimSummary = %+v, %v", got, err)
+		t.Fatalf("parseSimSummary of an older line = %+v, %v", got, err)
 	}
 	if _, err := parseSimSummary("Graph simulator on http://127.0.0.1:1\n"); err == nil {
 		t.Fatal("a log without the summary was accepted")
