@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readbudget"
 	"github.com/assistdesk/assistdesk/views/format"
 	"github.com/assistdesk/assistdesk/views/i18n"
 )
@@ -16,7 +16,10 @@ import (
 func explain(err error) i18n.Text {
 	var ge *graph.Error
 	var te *graph.TransportError
+	var busy *readbudget.Busy
 	switch {
+	case errors.As(err, &busy):
+		return i18n.M("graph.busy", format.RetryIn(busy.RetryAfter))
 	case errors.As(err, &ge):
 		switch {
 		case ge.Status == http.StatusUnauthorized:
@@ -27,7 +30,7 @@ func explain(err error) i18n.Text {
 			return i18n.M("graph.notFound")
 		case ge.Status == http.StatusTooManyRequests:
 			return i18n.M("graph.throttled", format.RetryIn(ge.RetryAfter))
-		case ge.Status == http.StatusServiceUnavailable && isIntune(ge.Endpoint):
+		case ge.Status == http.StatusServiceUnavailable && graph.IsIntune(ge.Endpoint):
 			return i18n.M("graph.intuneUnavailable", format.RetryIn(ge.RetryAfter))
 		case ge.Status == http.StatusServiceUnavailable:
 			return i18n.M("graph.directoryUnavailable", format.RetryIn(ge.RetryAfter))
@@ -45,13 +48,6 @@ func explain(err error) i18n.Text {
 		return i18n.M("graph.invalidID")
 	}
 	return i18n.M("graph.callFailed")
-}
-
-// isIntune reports whether Intune answers for a Graph endpoint (devices,
-// scripts and their actions); the directory answers for users.
-func isIntune(endpoint string) bool {
-	return strings.Contains(endpoint, "deviceManagement") || strings.Contains(endpoint, "managedDevices") ||
-		strings.Contains(endpoint, "requestRemoteAssistance")
 }
 
 // graphProblem is explain for reads: what could not be done (a message

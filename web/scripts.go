@@ -2,15 +2,19 @@ package web
 
 import (
 	"context"
+	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readbudget"
 	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
@@ -315,12 +319,18 @@ func runParams(c echo.Context) (scriptID, runStateID string, err error) {
 	return
 }
 
-// readFailure turns a failed Graph read into a 404 or 502 page; what is
-// the message that says what could not be read.
+// readFailure turns a failed Graph read into a 404, 503 (the read budget
+// is spent: Intune was not asked) or 502 page; what is the message that
+// says what could not be read.
 func readFailure(c echo.Context, err error, what string) error {
 	noteError(c, err)
 	if graph.IsNotFound(err) {
 		return notFound(i18n.M("graph.notFound"), "")
+	}
+	var busy *readbudget.Busy
+	if errors.As(err, &busy) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
+		return echo.NewHTTPError(http.StatusServiceUnavailable, graphProblem(err, what))
 	}
 	return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, what))
 }

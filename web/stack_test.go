@@ -25,6 +25,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/devidp"
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/graphsim"
+	"github.com/assistdesk/assistdesk/internal/readbudget"
 	"github.com/assistdesk/assistdesk/internal/readcache"
 	"github.com/assistdesk/assistdesk/internal/signintest"
 	"github.com/assistdesk/assistdesk/internal/store"
@@ -132,6 +133,10 @@ type stackOptions struct {
 	// readCacheClock, when set, gives each instance a read cache of a
 	// minute on this clock.
 	readCacheClock func() time.Time
+	// readBudget, when set, gives each instance a Graph client whose
+	// Intune reads take slots of a budget of this many per 20 s, shared
+	// through the database.
+	readBudget int
 }
 
 func newStackWith(t *testing.T, o stackOptions) *stack {
@@ -388,12 +393,19 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 	if s.options.readCacheClock != nil {
 		reads = readcache.New(time.Minute, 1<<20, s.options.readCacheClock)
 	}
+	graphClient := s.graphClient
+	if s.options.readBudget > 0 {
+		if graphClient, err = graph.New(s.graph.URL, &http.Client{}, s.options.graphTimeout,
+			graph.WithReadGate(readbudget.New(db, s.options.readBudget, readbudget.Window, time.Now))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	handler := web.New(web.Deps{
 		Auth:         auth.NewService(rp, sessions, vault, policy, s.options.idleTimeout),
 		Sessions:     sessions,
 		PublicURL:    public,
 		IssuerURL:    s.issuer,
-		Graph:        s.graphClient,
+		Graph:        graphClient,
 		Audit:        trail,
 		Budget:       writebudget.New(db, s.options.writeBudget, s.options.budgetWindow, time.Now),
 		MaxWait:      s.options.maxWait,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readbudget"
 	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
@@ -86,6 +87,11 @@ func (h *watchHandler) stand(c echo.Context, a audit.Attempt, check bool) (stand
 		token, err := h.tokens.GraphToken(ctx)
 		if err != nil {
 			return s, err
+		}
+		if !check {
+			// Nobody clicked for this look: it waits for no read slot and
+			// leaves the budget's reserve to the pages.
+			ctx = readbudget.Background(ctx)
 		}
 		st, err := h.graph.DeviceAssistance(ctx, token, a.DeviceID)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/config"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readbudget"
 	"github.com/assistdesk/assistdesk/internal/readcache"
 	"github.com/assistdesk/assistdesk/internal/store"
 	"github.com/assistdesk/assistdesk/internal/webhook"
@@ -73,7 +74,8 @@ func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*p
 		return nil, err
 	}
 	metrics := web.NewMetrics(web.ActiveSessions(db), logger)
-	graphClient, err := graph.New(cfg.GraphURL, newGraphHTTPClient(), graphTimeout, graph.WithObserver(metrics))
+	graphClient, err := graph.New(cfg.GraphURL, newGraphHTTPClient(), graphTimeout, graph.WithObserver(metrics),
+		graph.WithReadGate(readbudget.New(db, cfg.ReadBudget, readbudget.Window, time.Now)))
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -49,6 +49,7 @@ type Config struct {
 	AuditRetention     time.Duration
 	MaxWait            time.Duration
 	WriteBudget        int           // Graph writes per 20 s, shared by all instances
+	ReadBudget         int           // Intune reads per 20 s, shared by all instances
 	ReadCache          time.Duration // how long a technician's Graph reads are reused; 0: never
 	AllowedGroups      []string
 	AllowedRoles       []string
@@ -67,6 +68,10 @@ type Config struct {
 	LogFormat          string
 	LogLevel           slog.Level
 }
+
+// IntuneRequestLimit is how many requests of any kind Intune's devices
+// service takes from one app in a tenant per 20 s.
+const IntuneRequestLimit = 2000
 
 // RedirectURL is where the identity provider sends the browser back to.
 func (c *Config) RedirectURL() string {
@@ -95,6 +100,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		AuditRetention:     r.days("ASSISTDESK_AUDIT_RETENTION", 400*24*time.Hour),
 		MaxWait:            r.duration("ASSISTDESK_MAX_WAIT", 60*time.Second),
 		WriteBudget:        r.positive("ASSISTDESK_WRITE_BUDGET", 200),
+		ReadBudget:         r.positive("ASSISTDESK_READ_BUDGET", 1800),
 		ReadCache:          r.durationOrOff("ASSISTDESK_READ_CACHE", time.Minute),
 		AllowedGroups:      r.list("ASSISTDESK_ALLOWED_GROUPS"),
 		AllowedRoles:       r.list("ASSISTDESK_ALLOWED_ROLES"),
@@ -115,6 +121,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		r.fail("ASSISTDESK_LISTEN_ADDR", "must be host:port, e.g. :8080 (%v)", err)
+	}
+	if c.ReadBudget+c.WriteBudget > IntuneRequestLimit {
+		r.fail("ASSISTDESK_READ_BUDGET", "with ASSISTDESK_WRITE_BUDGET (%d) must stay within the %d requests per 20 s Intune allows an app, writes included; got %d",
+			c.WriteBudget, IntuneRequestLimit, c.ReadBudget)
 	}
 	if !hasScope(c.OIDCScopes, "openid") {
 		r.fail("ASSISTDESK_OIDC_SCOPES", "must include openid")

@@ -33,6 +33,15 @@ type Client struct {
 	// observer is never nil (nopObserver by default), so call sites,
 	// retries included, report without checking.
 	observer Observer
+	// gate, when set, admits every read of Intune's devices service.
+	gate ReadGate
+}
+
+// ReadGate admits reads of Intune's devices service, which limits them per
+// app and tenant; an error is returned instead of the read, which is not
+// sent.
+type ReadGate interface {
+	Admit(ctx context.Context) error
 }
 
 // Observer is told about the client's calls, for metrics. endpoint is the
@@ -64,6 +73,11 @@ func WithObserver(o Observer) Option {
 	}
 }
 
+// WithReadGate sends a read of Intune only once g admits it.
+func WithReadGate(g ReadGate) Option {
+	return func(c *Client) { c.gate = g }
+}
+
 // New returns a client for the Graph root (https://graph.microsoft.com).
 // timeout bounds every single call, retries included.
 func New(root string, httpClient *http.Client, timeout time.Duration, opts ...Option) (*Client, error) {
@@ -80,6 +94,13 @@ func New(root string, httpClient *http.Client, timeout time.Duration, opts ...Op
 
 // Timeout is how long one call may take.
 func (c *Client) Timeout() time.Duration { return c.timeout }
+
+// IsIntune reports whether Intune answers for an endpoint (devices,
+// scripts and their actions); the directory answers for users.
+func IsIntune(endpoint string) bool {
+	return strings.Contains(endpoint, "deviceManagement") || strings.Contains(endpoint, "managedDevices") ||
+		strings.Contains(endpoint, "requestRemoteAssistance")
+}
 
 // request is one call: a method, a path under the root (already escaped),
 // and a query whose values are escaped here.
@@ -120,6 +141,11 @@ type Response struct {
 // do sends one HTTP request and returns the body of a 2xx response, or a
 // *Error for anything else.
 func (c *Client) do(ctx context.Context, token string, r request, rawURL string) ([]byte, Response, error) {
+	if c.gate != nil && r.method == http.MethodGet && IsIntune(r.endpoint) {
+		if err := c.gate.Admit(ctx); err != nil {
+			return nil, Response{}, fmt.Errorf("graph: %s: %w", r.endpoint, err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.method, rawURL, nil)

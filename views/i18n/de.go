@@ -275,6 +275,7 @@ var german = messages{
 	"graph.signIn":               "Microsoft Graph akzeptiert Ihre Anmeldung nicht mehr. Melden Sie sich ab und wieder an, und versuchen Sie es dann erneut.",
 	"graph.forbidden":            "Ihnen fehlt die Intune-Rolle oder die Graph-Berechtigung dafür, oder Ihrem Konto ist keine Intune-Lizenz zugewiesen. Wenden Sie sich an Ihren Intune-Administrator.",
 	"graph.notFound":             "Intune findet dieses Objekt für Sie nicht: Es wurde gelöscht oder ist keinem Ihrer Bereichstags zugewiesen.",
+	"graph.busy":                 "Dieser Helpdesk hat alle Abfragen ausgeschöpft, die Intune ihm im Moment erlaubt; Intune wurde daher nicht gefragt. Versuchen Sie es in %s erneut.",
 	"graph.throttled":            "Microsoft Graph drosselt Anforderungen und hat diese nicht ausgeführt. Versuchen Sie es in %s erneut.",
 	"graph.intuneUnavailable":    "Intune ist vorübergehend nicht verfügbar. Versuchen Sie es in %s erneut.",
 	"graph.directoryUnavailable": "Das Verzeichnis (Microsoft Entra ID) ist vorübergehend nicht verfügbar. Versuchen Sie es in %s erneut.",

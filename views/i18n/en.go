@@ -265,6 +265,7 @@ var english = messages{
 	"graph.signIn":               "Microsoft Graph no longer accepts your sign-in. Sign out and sign in again, then retry.",
 	"graph.forbidden":            "You lack the Intune role or Graph permission for this, or the account has no Intune licence. Ask your Intune administrator.",
 	"graph.notFound":             "Intune has no such object for you: it was deleted, or it is outside your scope tags.",
+	"graph.busy":                 "This helpdesk has used all the reads Intune allows it for the moment, so Intune was not asked. Try again in %s.",
 	"graph.throttled":            "Microsoft Graph is throttling requests and did not carry this one out. Try again in %s.",
 	"graph.intuneUnavailable":    "Intune is temporarily unavailable. Try again in %s.",
 	"graph.directoryUnavailable": "The directory (Microsoft Entra ID) is temporarily unavailable. Try again in %s.",

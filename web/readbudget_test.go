@@ -1,0 +1,114 @@
+package web_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/graphsim"
+)
+
+// intuneReads counts the reads of Intune that reached the simulator.
+func (s *stack) intuneReads() int {
+	n := 0
+	for _, r := range s.sim.Requests() {
+		if r.Method == http.MethodGet && graph.IsIntune(r.Path) {
+			n++
+		}
+	}
+	return n
+}
+
+// When the helpdesk's Intune reads for the window are spent, pages say so
+// in words with when to try again, show what the directory still gives,
+// and send Intune nothing it would throttle.
+func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
+	s := newStackWith(t, stackOptions{readBudget: 4})
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[3]
+	var busy *http.Response
+	for range 6 {
+		resp := get(t, c, s.portal.URL+"/devices/"+device.ID+"?fresh=1")
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			busy = resp
+			break
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("device page: status %d", resp.StatusCode)
+		}
+	}
+	if busy == nil {
+		t.Fatal("six fresh device pages on a budget of 4 reads never said Intune was busy")
+	}
+	retry, err := strconv.Atoi(busy.Header.Get("Retry-After"))
+	if err != nil || retry < 1 || retry > 22 {
+		t.Fatalf("Retry-After %q, want the seconds until a read slot frees", busy.Header.Get("Retry-After"))
+	}
+	doc := document(t, busy)
+	if text := doc.Find("main").Text(); !strings.Contains(text, "Intune was not asked") || !strings.Contains(text, "Try again in") {
+		t.Fatalf("the busy page says: %s", text)
+	}
+	if n := s.intuneReads(); n > 4 {
+		t.Fatalf("%d Intune reads reached Graph on a budget of 4", n)
+	}
+
+	// The user page still names the person (the directory is not Intune)
+	// and says why the devices are missing.
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	user := get(t, c, s.portal.URL+"/users/"+adele.ID+"?fresh=1")
+	page := document(t, user)
+	if user.StatusCode != http.StatusOK || page.Find("[data-testid=user-name]").Text() != "Adele Vance" ||
+		!strings.Contains(page.Find("main").Text(), "Intune was not asked") {
+		t.Fatalf("user page with the budget spent: status %d: %s", user.StatusCode, page.Find("main").Text())
+	}
+	if n := s.intuneReads(); n > 4 {
+		t.Fatalf("%d Intune reads reached Graph on a budget of 4", n)
+	}
+}
+
+// The watch after a 204 reads in the background: it stops short of the
+// budget's reserve, so the last reads are a page's, and the request stands
+// as recorded meanwhile.
+func TestTheWatchLeavesTheReserveToPages(t *testing.T) {
+	s := newStackWith(t, stackOptions{readBudget: 8})
+	s.sim.SetSessionDelay(time.Minute)
+	c := s.signedIn(t)
+	device := s.sim.Tenant().Devices[5]
+	doc := document(t, s.assist(t, c, "/devices/"+device.ID+"/assistance", nil))
+	status := doc.Find("[data-testid=request]").AttrOr("hx-get", "")
+	if status == "" {
+		t.Fatalf("the request does not watch the device: %s", doc.Text())
+	}
+	page := s.portal.URL + "/devices/" + device.ID + "?fresh=1"
+	for s.intuneReads() < 6 {
+		if resp := get(t, c, page); resp.StatusCode != http.StatusOK {
+			t.Fatalf("a page within the background share: status %d", resp.StatusCode)
+		}
+	}
+	looks := func() int {
+		n := 0
+		for _, r := range s.graphCalls(http.MethodGet, "/beta/deviceManagement/managedDevices/"+device.ID) {
+			if strings.Contains(r.RawQuery, "remoteAssistance") {
+				n++
+			}
+		}
+		return n
+	}
+	before := looks()
+	watch := document(t, get(t, c, s.portal.URL+status, "HX-Request", "true")).Find("[data-testid=request]")
+	if looks() != before {
+		t.Fatal("the watch read the device from the reserve kept for pages")
+	}
+	if phase := watch.AttrOr("data-phase", ""); phase != "accepted" || watch.AttrOr("hx-get", "") == "" {
+		t.Fatalf("the watch without a read: phase %q, still polling %v: %s", phase, watch.AttrOr("hx-get", "") != "", watch.Text())
+	}
+	if s.intuneReads() >= 8 {
+		t.Fatalf("%d Intune reads on a budget of 8 before the last page", s.intuneReads())
+	}
+	if resp := get(t, c, page); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a page on the reserve: status %d", resp.StatusCode)
+	}
+}
