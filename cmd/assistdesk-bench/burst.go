@@ -39,7 +39,7 @@ var databaseName = map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite
 // the budget.
 func burstSystem(o options) system {
 	return system{
-		tenant: "large", latency: o.latency, writeLimit: o.writeBudget, twoInstances: true, postgres: o.burstDatabase == "postgres",
+		tenant: "large", latency: o.latency, writeLimit: o.writeBudget, instances: 2, postgres: o.burstDatabase == "postgres",
 		portalEnv: map[string]string{
 			"ASSISTDESK_WRITE_BUDGET": strconv.Itoa(o.writeBudget),
 			"ASSISTDESK_MAX_WAIT":     o.maxWait.String(),

@@ -35,8 +35,12 @@ type system struct {
 	tenant     string        // graphsim -tenant
 	latency    time.Duration // graphsim -latency
 	writeLimit int           // graphsim -write-limit, writes per 20 s; none when 0
-	// twoInstances starts a second portal on the first one's database.
-	twoInstances bool
+	readLimit  int           // graphsim -read-limit, Intune requests per 20 s; none when 0
+	// instances of the portal on one database; 0 is one.
+	instances int
+	// technicians signs in as many generated technicians beside the demo's
+	// people (tech0001, tech0002, …), each a person of their own.
+	technicians int
 	// postgres puts the database on a throwaway PostgreSQL cluster rather
 	// than in a SQLite file.
 	postgres  bool
@@ -48,8 +52,8 @@ type environment struct {
 	dir      string
 	portal   string // URL of the first instance, the one every phase but the burst uses
 	portalP  *child
-	second   string // URL of the second instance; "" when there is none
-	secondP  *child
+	others   []string // URLs of the other instances
+	othersP  []*child
 	graphsim *child
 	idp      *http.Server
 	cluster  *pgtest.Cluster // when the system asks for PostgreSQL
@@ -62,10 +66,7 @@ type environment struct {
 
 // portals are the URLs of the instances.
 func (env *environment) portals() []string {
-	if env.second == "" {
-		return []string{env.portal}
-	}
-	return []string{env.portal, env.second}
+	return append([]string{env.portal}, env.others...)
 }
 
 // startEnvironment starts the demo OpenID provider in this process, the
@@ -90,10 +91,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 		}
 	}()
 
-	portalAddrs := []string{""}
-	if sys.twoInstances {
-		portalAddrs = append(portalAddrs, "")
-	}
+	portalAddrs := make([]string, max(1, sys.instances))
 	var callbacks, signedOut []string
 	for i := range portalAddrs {
 		if portalAddrs[i], err = freeAddr(); err != nil {
@@ -131,7 +129,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 			Secret:       env.graphSecret,
 			RedirectURIs: []string{graphRedirectURI},
 		}},
-		People: devidp.DemoPeople(),
+		People: append(devidp.DemoPeople(), generatedTechnicians(sys.technicians)...),
 	})
 	if err != nil {
 		idpLn.Close()
@@ -143,6 +141,9 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 	simArgs := []string{bin, "graphsim", "-addr", graphAddr, "-issuer", issuer, "-tenant", sys.tenant, "-latency", sys.latency.String()}
 	if sys.writeLimit > 0 {
 		simArgs = append(simArgs, "-write-limit", fmt.Sprintf("%d/20s", sys.writeLimit))
+	}
+	if sys.readLimit > 0 {
+		simArgs = append(simArgs, "-read-limit", fmt.Sprintf("%d/20s", sys.readLimit))
 	}
 	simCmd := pin.command(1, simArgs...)
 	simStart := time.Now()
@@ -196,14 +197,33 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 		p, err := startPortal(ctx, pin, bin, name, addr, portalEnv, filepath.Join(dir, name+".log"))
 		if i == 0 {
 			env.portalP = p
-		} else {
-			env.second, env.secondP = "http://"+addr, p
+		} else if p != nil {
+			env.others, env.othersP = append(env.others, "http://"+addr), append(env.othersP, p)
 		}
 		if err != nil {
 			return env, err
 		}
 	}
 	return env, nil
+}
+
+// generatedTechnicians are n technicians of the provider beyond the demo's
+// two, so that a shift's technicians each have their own identity (and
+// their own read cache, Graph token and limits).
+func generatedTechnicians(n int) []devidp.Person {
+	people := make([]devidp.Person, n)
+	for i := range people {
+		name := fmt.Sprintf("tech%04d", i+1)
+		people[i] = devidp.Person{
+			ObjectID:    fmt.Sprintf("7ec0a000-0000-4000-8000-%012d", i+1),
+			Username:    name + "@contoso.example",
+			Name:        fmt.Sprintf("Technician %04d", i+1),
+			Email:       name + "@contoso.example",
+			Roles:       []string{devidp.RoleTechnician},
+			Description: "Helpdesk technician (generated for the bench)",
+		}
+	}
+	return people
 }
 
 // startPortal starts `assistdesk serve` named name on addr, configured
@@ -241,7 +261,9 @@ func waitListening(c *child, addr string, timeout time.Duration) error {
 // close stops what startEnvironment started and removes the working
 // directory unless keep.
 func (env *environment) close(keep bool, stdout io.Writer) {
-	env.secondP.stop()
+	for _, p := range env.othersP {
+		p.stop()
+	}
 	env.portalP.stop()
 	env.graphsim.stop()
 	if env.cluster != nil {

@@ -55,6 +55,10 @@ type options struct {
 
 	largeClients  int
 	largeDuration time.Duration
+
+	shiftTechnicians int
+	shift            time.Duration
+	shiftThink       time.Duration
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -82,12 +86,15 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "the portals' ASSISTDESK_MAX_WAIT in the burst: how long a queued request may wait for the budget")
 	fs.IntVar(&o.largeClients, "large-clients", 16, "concurrent technicians in the large-tenant phase (0 skips it)")
 	fs.DurationVar(&o.largeDuration, "large-duration", 8*time.Second, "length of each measured large-tenant phase")
+	fs.IntVar(&o.shiftTechnicians, "shift-technicians", 1000, "technicians of the shift, each their own person, over three portals on one PostgreSQL database with Intune's limits at the simulator (0 skips it)")
+	fs.DurationVar(&o.shift, "shift", time.Minute, "length of the shift")
+	fs.DurationVar(&o.shiftThink, "shift-think", 10*time.Second, "mean think time of a shift's technician between two steps of a call")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if o.clients < 1 || o.sessions < o.clients || o.duration <= 0 || o.saturation <= 0 || o.latency <= 0 || o.think < 0 ||
-		o.largeClients < 0 || o.largeDuration <= 0 {
-		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, -think ≥ 0, positive -duration, -saturation, -large-duration and -latency")
+		o.largeClients < 0 || o.largeDuration <= 0 || o.shiftTechnicians < 0 || o.shift <= 0 || o.shiftThink <= 0 {
+		return o, fmt.Errorf("need -clients ≥ 1, -sessions ≥ -clients, -large-clients ≥ 0, -shift-technicians ≥ 0, -think ≥ 0, positive -duration, -saturation, -large-duration, -shift, -shift-think and -latency")
 	}
 	if o.burst < 0 || o.burst > burstDevices || o.burstOver <= 0 || o.burstTechnicians < 1 || o.writeBudget < 1 ||
 		o.maxWait <= 0 || o.maxWait > config.MaxWaitLimit || databaseName[o.burstDatabase] == "" || databaseName[o.database] == "" {
@@ -143,6 +150,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		rows = append(rows, large...)
+	}
+	if o.shiftTechnicians > 0 {
+		fmt.Fprintf(stdout, "shift: starting three portals on one PostgreSQL database and a simulator with -tenant large -latency %s -read-limit %d/20s -write-limit %d/20s…\n",
+			o.latency, intuneRequestLimit, intuneWriteLimit)
+		shift, err := inEnvironment(ctx, o, pin, shiftSystem(o), stdout, measureShift)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, shift...)
 	}
 	fmt.Fprintf(stdout, "\n%s\n\n", machine)
 	if err := writeTable(stdout, rows); err != nil {

@@ -147,22 +147,32 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	return rows, nil
 }
 
-// signInMany signs in n technicians, 8 at a time, each in its own session,
-// technician i at portals[i%len(portals)].
+// signInMany signs in n technicians, alternating between the demo's two,
+// each in its own session, technician i at portals[i%len(portals)].
 func signInMany(portals []string, transport http.RoundTripper, n int) ([]*http.Client, error) {
-	browsers := make([]*http.Client, n)
-	errs := make([]error, n)
+	people := make([]string, n)
+	for i := range people {
+		people[i] = technicians[i%len(technicians)]
+	}
+	return signInPeople(portals, transport, people)
+}
+
+// signInPeople signs in each of people (local parts of their UPNs), 8 at a
+// time, each in its own session, person i at portals[i%len(portals)].
+func signInPeople(portals []string, transport http.RoundTripper, people []string) ([]*http.Client, error) {
+	browsers := make([]*http.Client, len(people))
+	errs := make([]error, len(people))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for i := range next {
 				browsers[i] = newBrowser(transport)
-				errs[i] = signIn(browsers[i], portals[i%len(portals)], technicians[i%len(technicians)])
+				errs[i] = signIn(browsers[i], portals[i%len(portals)], people[i])
 			}
 		})
 	}
-	for i := range n {
+	for i := range people {
 		next <- i
 	}
 	close(next)
@@ -342,7 +352,7 @@ func graphCallsPerFlow(c *http.Client, portal string) ([]row, error) {
 			func() error { return get(c, portal+page, http.StatusOK) }},
 		{"request assistance (route 1)", "1", func(n int) bool { return n == 1 },
 			func() error {
-				status, err := postAssistance(c, portal, assist, "bench")
+				status, err := postAssistance(c, portal, page, assist)
 				if err == nil && status != http.StatusOK {
 					err = fmt.Errorf("POST %s: status %d", assist, status)
 				}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -82,11 +81,13 @@ func signIn(c *http.Client, portal, person string) error {
 	})
 }
 
-// postAssistance requests assistance as c's technician through path, with
-// the page's anti-forgery token, and returns the status.
-func postAssistance(c *http.Client, portal, path, deviceName string) (status int, err error) {
+// postAssistance requests assistance as c's technician through path with
+// the form page shows for it (the device's signed facts) and the page's
+// anti-forgery token, and returns the status.
+func postAssistance(c *http.Client, portal, page, path string) (status int, err error) {
 	err = runFlow(func(t testing.TB) {
-		status = signintest.Post(t, c, portal, path, url.Values{"device_name": {deviceName}}).StatusCode
+		form := signintest.RequestForm(t, c, portal, page, path)
+		status = signintest.Post(t, c, portal, path, form).StatusCode
 	})
 	return status, err
 }
