@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // userPages are demo users with a few devices each (graphsim's demo tenant).
@@ -292,9 +293,6 @@ func devicePaths(c *http.Client, portal string) ([]string, error) {
 	return paths, nil
 }
 
-// assistancePath finds a route-1 assistance URL on a user page.
-var assistancePath = regexp.MustCompile(`hx-post="(/users/[^"]+/devices/[0-9a-fA-F-]{36}/assistance)"`)
-
 // graphCallsPerFlow does each flow once with c and counts the Graph calls
 // the portal made for it (from its /metrics), with nothing else running.
 func graphCallsPerFlow(c *http.Client, portal string) ([]row, error) {
@@ -324,11 +322,15 @@ func graphCallsPerFlow(c *http.Client, portal string) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := assistancePath.FindStringSubmatch(body)
-	if m == nil {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	forms := requestForms(doc, 1)
+	if len(forms) == 0 {
 		return nil, fmt.Errorf("setup: %s shows no Request assistance control", page)
 	}
-	assist := html.UnescapeString(m[1])
+	assist := forms[0]
 	steps := []struct {
 		flow, target string
 		ok           func(int) bool
@@ -342,9 +344,9 @@ func graphCallsPerFlow(c *http.Client, portal string) ([]row, error) {
 			func() error { return get(c, portal+page, http.StatusOK) }},
 		{"request assistance (route 1)", "1", func(n int) bool { return n == 1 },
 			func() error {
-				status, err := postAssistance(c, portal, assist, "bench")
+				status, err := postAssistance(c, portal, assist.path, assist.form)
 				if err == nil && status != http.StatusOK {
-					err = fmt.Errorf("POST %s: status %d", assist, status)
+					err = fmt.Errorf("POST %s: status %d", assist.path, status)
 				}
 				return err
 			}},

@@ -83,10 +83,10 @@ func signIn(c *http.Client, portal, person string) error {
 }
 
 // postAssistance requests assistance as c's technician through path, with
-// the page's anti-forgery token, and returns the status.
-func postAssistance(c *http.Client, portal, path, deviceName string) (status int, err error) {
+// the page's anti-forgery token and form, and returns the status.
+func postAssistance(c *http.Client, portal, path string, form url.Values) (status int, err error) {
 	err = runFlow(func(t testing.TB) {
-		status = signintest.Post(t, c, portal, path, url.Values{"device_name": {deviceName}}).StatusCode
+		status = signintest.Post(t, c, portal, path, form).StatusCode
 	})
 	return status, err
 }
