@@ -55,7 +55,7 @@ func measureBurst(ctx context.Context, o options, env *environment, stdout io.Wr
 	transport.MaxIdleConnsPerHost = 256
 	defer transport.CloseIdleConnections()
 	fmt.Fprintf(stdout, "burst: signing in %d technicians, half on each instance…\n", o.burstTechnicians)
-	browsers, err := signInMany(env.portals(), transport, o.burstTechnicians)
+	browsers, err := signInMany(env.portals(), transport, demoTechnicians(o.burstTechnicians))
 	if err != nil {
 		return nil, err
 	}

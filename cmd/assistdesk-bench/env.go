@@ -108,8 +108,8 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 	}
 	env.portal = "http://" + portalAddrs[0]
 
-	// The provider: the demo's people, one client (the portal, at every
-	// instance's address).
+	// The provider: the demo's people and the bench's technicians, one
+	// client (the portal, at every instance's address).
 	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return env, err
@@ -131,7 +131,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 			Secret:       env.graphSecret,
 			RedirectURIs: []string{graphRedirectURI},
 		}},
-		People: devidp.DemoPeople(),
+		People: append(devidp.DemoPeople(), benchPeople(max(o.clients, o.largeClients))...),
 	})
 	if err != nil {
 		idpLn.Close()

@@ -77,7 +77,7 @@ func measureLarge(ctx context.Context, o options, env *environment, stdout io.Wr
 	transport.MaxIdleConnsPerHost = 4 * o.largeClients
 	defer transport.CloseIdleConnections()
 	fmt.Fprintf(stdout, "large tenant: signing in %d technicians…\n", o.largeClients)
-	browsers, err := signInMany([]string{env.portal}, transport, o.largeClients)
+	browsers, err := signInMany([]string{env.portal}, transport, benchTechnicians(o.largeClients))
 	if err != nil {
 		return nil, err
 	}

@@ -25,9 +25,6 @@ var userPages = []string{
 	"/users/bobby.tables@contoso.example",
 }
 
-// technicians of the demo provider; sessions alternate between them.
-var technicians = []string{"harper", "lee"}
-
 // measure signs technicians in and runs every phase, returning the table.
 func measure(ctx context.Context, o options, env *environment, stdout io.Writer) ([]row, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -36,7 +33,7 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	defer transport.CloseIdleConnections()
 
 	fmt.Fprintf(stdout, "signing in %d technicians…\n", o.clients)
-	browsers, err := signInMany([]string{env.portal}, transport, o.clients)
+	browsers, err := signInMany([]string{env.portal}, transport, benchTechnicians(o.clients))
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +137,7 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	rows = append(rows, calls...)
 
 	fmt.Fprintf(stdout, "signing in %d more technicians (to %d sessions)…\n", o.sessions-o.clients, o.sessions)
-	more, err := signInMany([]string{env.portal}, transport, o.sessions-o.clients)
+	more, err := signInMany([]string{env.portal}, transport, demoTechnicians(o.sessions-o.clients))
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +145,10 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 	return rows, nil
 }
 
-// signInMany signs in n technicians, 8 at a time, each in its own session,
-// technician i at portals[i%len(portals)].
-func signInMany(portals []string, transport http.RoundTripper, n int) ([]*http.Client, error) {
+// signInMany signs in people (local parts of UPNs), 8 at a time, each in
+// a session of its own, people[i] at portals[i%len(portals)].
+func signInMany(portals []string, transport http.RoundTripper, people []string) ([]*http.Client, error) {
+	n := len(people)
 	browsers := make([]*http.Client, n)
 	errs := make([]error, n)
 	next := make(chan int)
@@ -159,7 +157,7 @@ func signInMany(portals []string, transport http.RoundTripper, n int) ([]*http.C
 		wg.Go(func() {
 			for i := range next {
 				browsers[i] = newBrowser(transport)
-				errs[i] = signIn(browsers[i], portals[i%len(portals)], technicians[i%len(technicians)])
+				errs[i] = signIn(browsers[i], portals[i%len(portals)], people[i])
 			}
 		})
 	}

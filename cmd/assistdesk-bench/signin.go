@@ -9,8 +9,53 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistdesk/assistdesk/internal/devidp"
 	"github.com/assistdesk/assistdesk/internal/signintest"
 )
+
+// technicians of the demo provider; sessions that only sign in (the memory
+// phase, the burst) alternate between them.
+var technicians = []string{"harper", "lee"}
+
+// demoTechnicians are n sessions alternating between the demo's two
+// technicians.
+func demoTechnicians(n int) []string {
+	people := make([]string, n)
+	for i := range people {
+		people[i] = technicians[i%len(technicians)]
+	}
+	return people
+}
+
+// benchTechnicians are the bench's own technicians, whom its provider has
+// besides the demo's: the phases that load pages sign each session in as
+// a technician of its own, as 64 technicians are 64 people. It matters: a
+// technician's concurrent reads of one page share one Graph call (the read
+// cache's single flight), so sessions of one technician would measure
+// pages that call Graph less than once each.
+func benchTechnicians(n int) []string {
+	people := make([]string, n)
+	for i := range people {
+		people[i] = fmt.Sprintf("tech%03d", i+1)
+	}
+	return people
+}
+
+// benchPeople are the first n bench technicians as the provider knows them.
+func benchPeople(n int) []devidp.Person {
+	people := make([]devidp.Person, n)
+	for i, local := range benchTechnicians(n) {
+		people[i] = devidp.Person{
+			ObjectID:    fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1),
+			Username:    local + "@contoso.example",
+			Name:        "Bench " + local,
+			Email:       local + "@contoso.example",
+			Roles:       []string{devidp.RoleTechnician},
+			Description: "assistdesk-bench technician",
+		}
+	}
+	return people
+}
 
 // flowT lets the signintest helpers, written for tests, run in this
 // command: a failure panics with flowFailure, which runFlow turns into an
