@@ -53,12 +53,23 @@ type environment struct {
 	graphsim *child
 	idp      *http.Server
 	cluster  *pgtest.Cluster // when the system asks for PostgreSQL
+	pin      pinning         // how the processes are pinned, for the floor
 
 	issuer      string        // the demo OpenID provider
 	graphURL    string        // the simulator's root
 	graphSecret string        // of graphClientID
 	simReady    time.Duration // from starting the simulator until it listened
 }
+
+// server is a process under load: where it listens, and the process
+// whose CPU is read.
+type server struct {
+	url string
+	p   *child
+}
+
+// portalServer is the first instance.
+func (env *environment) portalServer() server { return server{env.portal, env.portalP} }
 
 // portals are the URLs of the instances.
 func (env *environment) portals() []string {
@@ -83,7 +94,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 	if err != nil {
 		return nil, err
 	}
-	env = &environment{dir: dir}
+	env = &environment{dir: dir, pin: pin}
 	defer func() {
 		if err != nil {
 			env.close(true, stdout)
