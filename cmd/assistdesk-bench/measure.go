@@ -97,12 +97,18 @@ func measure(ctx context.Context, o options, env *environment, stdout io.Writer)
 			ms(percentile(s, 50))+" / "+ms(percentile(s, 99))+"; "+us(perRequest(r))))
 	}
 
-	// CPU per page against the floor.
+	// CPU per page against the floor, and what a first page weighs.
 	full, err := fullSpeed(ctx, o, env, browsers, stdout)
 	if err != nil {
 		return nil, err
 	}
 	rows = append(rows, full...)
+	fmt.Fprintln(stdout, "first signed-in page: weighing it and its static files…")
+	weight, err := firstPage(env.portal, userPages[0], browsers[0].Jar)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, weight...)
 
 	// Capacity: every technician sending fresh pages back to back.
 	fmt.Fprintf(stdout, "saturation: user page ?fresh=1, %d technicians without think time, %s warm-up, %s measured…\n", o.clients, o.warmup, o.saturation)
