@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 GO ?= go
 
-.PHONY: help demo test test-deps generate lint screenshots build fuzz bench
+.PHONY: help demo test test-deps generate lint screenshots build fuzz bench profile
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,3 +44,9 @@ bench: test-deps ## build both binaries into bin/, then measure the portal again
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/assistdesk ./cmd/assistdesk
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/assistdesk-bench ./cmd/assistdesk-bench
 	./bin/assistdesk-bench -assistdesk bin/assistdesk $(BENCHFLAGS)
+
+PROFILE ?= /tmp/assistdesk-userpage.pprof
+profile: ## CPU profile of the cached user page through the portal's handler (web/userpage_bench_test.go), pprof's top 25
+	$(GO) test ./web -run '^$$' -bench UserPage -benchtime 5s -cpu 1 -cpuprofile $(PROFILE) -o $(PROFILE).test
+	$(GO) tool pprof -top -cum -nodecount 25 $(PROFILE)
+	$(GO) tool pprof -top -nodecount 25 $(PROFILE)

@@ -16,7 +16,7 @@ import (
 )
 
 // signedIn returns a browser signed in as Harper.
-func (s *stack) signedIn(t *testing.T) *http.Client {
+func (s *stack) signedIn(t testing.TB) *http.Client {
 	t.Helper()
 	c := browser(t)
 	if resp := s.signIn(t, c, "/", "harper"); resp.StatusCode != http.StatusSeeOther {

@@ -16,7 +16,7 @@ import (
 
 // migratedVersion is the schema version store.Open left: the newest this
 // binary knows, which readiness then expects.
-func migratedVersion(t *testing.T, db *store.DB) int64 {
+func migratedVersion(t testing.TB, db *store.DB) int64 {
 	t.Helper()
 	v, err := db.SchemaVersion(context.Background())
 	if err != nil || v == 0 {

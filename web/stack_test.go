@@ -61,7 +61,7 @@ type stack struct {
 
 // recordTokens keeps the tokens of a token response, so a test can look
 // for them where they must never appear.
-func (s *stack) recordTokens(t *testing.T, body []byte) {
+func (s *stack) recordTokens(t testing.TB, body []byte) {
 	var resp map[string]any
 	if json.Unmarshal(body, &resp) != nil {
 		return
@@ -137,9 +137,11 @@ type stackOptions struct {
 	// Intune reads take slots of a budget of this many per 20 s, shared
 	// through the database.
 	readBudget int
+	// logTo, when set, takes the instances' logs instead of s.logs.
+	logTo io.Writer
 }
 
-func newStackWith(t *testing.T, o stackOptions) *stack {
+func newStackWith(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	if o.databaseURL == "" {
 		o.databaseURL = "sqlite:" + filepath.Join(t.TempDir(), "portal.db")
@@ -242,9 +244,9 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	return s
 }
 
-func browser(t *testing.T) *http.Client { return signintest.Browser(t) }
+func browser(t testing.TB) *http.Client { return signintest.Browser(t) }
 
-func get(t *testing.T, c *http.Client, rawURL string, header ...string) *http.Response {
+func get(t testing.TB, c *http.Client, rawURL string, header ...string) *http.Response {
 	t.Helper()
 	return signintest.Get(t, c, rawURL, header...)
 }
@@ -264,7 +266,7 @@ func (s *stack) toCallback(t *testing.T, c *http.Client, returnTo, person string
 	return signintest.ToCallback(t, c, s.portal.URL, returnTo, person)
 }
 
-func (s *stack) signIn(t *testing.T, c *http.Client, returnTo, person string) *http.Response {
+func (s *stack) signIn(t testing.TB, c *http.Client, returnTo, person string) *http.Response {
 	t.Helper()
 	return signintest.SignIn(t, c, s.portal.URL, returnTo, person)
 }
@@ -362,7 +364,7 @@ func (s *stack) htmxPostForm(t *testing.T, c *http.Client, path string, form url
 // newInstance builds one portal instance: its own connection pool to the
 // stack's database, the same configuration as every other instance, as
 // behind a load balancer.
-func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB, *audit.Trail, *scs.SessionManager) {
+func (s *stack) newInstance(t testing.TB, name string) (http.Handler, *store.DB, *audit.Trail, *scs.SessionManager) {
 	t.Helper()
 	rp, err := auth.NewRelyingParty(context.Background(), auth.RelyingPartyConfig{
 		Issuer: s.issuer, ClientID: s.clientID, ClientSecret: "test-secret",
@@ -389,6 +391,10 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	policy := auth.Policy{TechnicianRoles: []string{devidp.RoleTechnician}, AuditorRoles: []string{devidp.RoleAuditor}}
 	public, _ := url.Parse(s.publicURL)
+	var logs io.Writer = &s.logs
+	if s.options.logTo != nil {
+		logs = s.options.logTo
+	}
 	var reads *readcache.Cache
 	if s.options.readCacheClock != nil {
 		reads = readcache.New(time.Minute, 1<<20, s.options.readCacheClock)
@@ -410,7 +416,7 @@ func (s *stack) newInstance(t *testing.T, name string) (http.Handler, *store.DB,
 		Budget:       writebudget.New(db, s.options.writeBudget, s.options.budgetWindow, time.Now),
 		MaxWait:      s.options.maxWait,
 		GraphTimeout: s.options.graphTimeout,
-		Logger:       slog.New(slog.NewJSONHandler(&s.logs, nil)),
+		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
 
 		AssistRateLimit: s.options.assistRateLimit,
 		SignInRateLimit: 30,

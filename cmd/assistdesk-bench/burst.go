@@ -55,7 +55,7 @@ func measureBurst(ctx context.Context, o options, env *environment, stdout io.Wr
 	transport.MaxIdleConnsPerHost = 256
 	defer transport.CloseIdleConnections()
 	fmt.Fprintf(stdout, "burst: signing in %d technicians, half on each instance…\n", o.burstTechnicians)
-	browsers, err := signInMany(env.portals(), transport, o.burstTechnicians)
+	browsers, err := signInMany(env.portals(), transport, demoTechnicians(o.burstTechnicians))
 	if err != nil {
 		return nil, err
 	}
@@ -110,18 +110,27 @@ func burstTargets(ctx context.Context, c *http.Client, portal string, n int) ([]
 		if err != nil {
 			return nil, fmt.Errorf("setup: %s: %w", page, err)
 		}
-		doc.Find("[data-testid=device] form.assist-form").EachWithBreak(func(_ int, f *goquery.Selection) bool {
-			form := url.Values{}
-			f.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
-				if name := in.AttrOr("name", ""); name != "csrf_token" {
-					form.Set(name, in.AttrOr("value", ""))
-				}
-			})
-			out = append(out, target{path: f.AttrOr("action", ""), form: form})
-			return len(out) < n
-		})
+		out = append(out, requestForms(doc, n-len(out))...)
 	}
 	return out, nil
+}
+
+// requestForms are up to n of a page's request forms as htmx posts them:
+// the device's facts, signed by the portal, without the anti-forgery
+// field (htmx sends the token in a header).
+func requestForms(doc *goquery.Document, n int) []target {
+	var out []target
+	doc.Find("[data-testid=device] form.assist-form").EachWithBreak(func(_ int, f *goquery.Selection) bool {
+		form := url.Values{}
+		f.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+			if name := in.AttrOr("name", ""); name != "csrf_token" {
+				form.Set(name, in.AttrOr("value", ""))
+			}
+		})
+		out = append(out, target{path: f.AttrOr("action", ""), form: form})
+		return len(out) < n
+	})
+	return out
 }
 
 // csrfToken reads the anti-forgery token of c's session, as its pages

@@ -38,8 +38,8 @@ type system struct {
 	readLimit  int           // graphsim -read-limit, Intune requests per 20 s; none when 0
 	// instances of the portal on one database; 0 is one.
 	instances int
-	// technicians signs in as many generated technicians beside the demo's
-	// people (tech0001, tech0002, …), each a person of their own.
+	// technicians: the provider knows at least this many bench
+	// technicians (tech0001, tech0002, …), each a person of their own.
 	technicians int
 	// postgres puts the database on a throwaway PostgreSQL cluster rather
 	// than in a SQLite file.
@@ -57,12 +57,23 @@ type environment struct {
 	graphsim *child
 	idp      *http.Server
 	cluster  *pgtest.Cluster // when the system asks for PostgreSQL
+	pin      pinning         // how the processes are pinned, for the floor
 
 	issuer      string        // the demo OpenID provider
 	graphURL    string        // the simulator's root
 	graphSecret string        // of graphClientID
 	simReady    time.Duration // from starting the simulator until it listened
 }
+
+// server is a process under load: where it listens, and the process
+// whose CPU is read.
+type server struct {
+	url string
+	p   *child
+}
+
+// portalServer is the first instance.
+func (env *environment) portalServer() server { return server{env.portal, env.portalP} }
 
 // portals are the URLs of the instances.
 func (env *environment) portals() []string {
@@ -84,7 +95,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 	if err != nil {
 		return nil, err
 	}
-	env = &environment{dir: dir}
+	env = &environment{dir: dir, pin: pin}
 	defer func() {
 		if err != nil {
 			env.close(true, stdout)
@@ -106,8 +117,8 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 	}
 	env.portal = "http://" + portalAddrs[0]
 
-	// The provider: the demo's people, one client (the portal, at every
-	// instance's address).
+	// The provider: the demo's people and the bench's technicians, one
+	// client (the portal, at every instance's address).
 	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return env, err
@@ -129,7 +140,7 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 			Secret:       env.graphSecret,
 			RedirectURIs: []string{graphRedirectURI},
 		}},
-		People: append(devidp.DemoPeople(), generatedTechnicians(sys.technicians)...),
+		People: append(devidp.DemoPeople(), benchPeople(max(o.clients, o.largeClients, sys.technicians))...),
 	})
 	if err != nil {
 		idpLn.Close()
@@ -205,25 +216,6 @@ func startEnvironment(ctx context.Context, o options, pin pinning, sys system, s
 		}
 	}
 	return env, nil
-}
-
-// generatedTechnicians are n technicians of the provider beyond the demo's
-// two, so that a shift's technicians each have their own identity (and
-// their own read cache, Graph token and limits).
-func generatedTechnicians(n int) []devidp.Person {
-	people := make([]devidp.Person, n)
-	for i := range people {
-		name := fmt.Sprintf("tech%04d", i+1)
-		people[i] = devidp.Person{
-			ObjectID:    fmt.Sprintf("7ec0a000-0000-4000-8000-%012d", i+1),
-			Username:    name + "@contoso.example",
-			Name:        fmt.Sprintf("Technician %04d", i+1),
-			Email:       name + "@contoso.example",
-			Roles:       []string{devidp.RoleTechnician},
-			Description: "Helpdesk technician (generated for the bench)",
-		}
-	}
-	return people
 }
 
 // startPortal starts `assistdesk serve` named name on addr, configured

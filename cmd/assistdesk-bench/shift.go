@@ -259,11 +259,7 @@ func measureShift(ctx context.Context, o options, env *environment, stdout io.Wr
 	defer transport.CloseIdleConnections()
 	portals := env.portals()
 	fmt.Fprintf(stdout, "shift: signing in %d technicians over %d instances…\n", o.shiftTechnicians, len(portals))
-	people := make([]string, o.shiftTechnicians)
-	for i := range people {
-		people[i] = fmt.Sprintf("tech%04d", i+1)
-	}
-	browsers, err := signInPeople(portals, transport, people)
+	browsers, err := signInMany(portals, transport, benchTechnicians(o.shiftTechnicians))
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,58 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/assistdesk/assistdesk/internal/devidp"
 	"github.com/assistdesk/assistdesk/internal/signintest"
 )
+
+// technicians of the demo provider; sessions that only sign in (the memory
+// phase, the burst) alternate between them.
+var technicians = []string{"harper", "lee"}
+
+// demoTechnicians are n sessions alternating between the demo's two
+// technicians.
+func demoTechnicians(n int) []string {
+	people := make([]string, n)
+	for i := range people {
+		people[i] = technicians[i%len(technicians)]
+	}
+	return people
+}
+
+// benchTechnicians are the bench's own technicians, whom its provider has
+// besides the demo's: the phases that load pages sign each session in as
+// a technician of its own, as 64 technicians are 64 people. It matters: a
+// technician's concurrent reads of one page share one Graph call (the read
+// cache's single flight), so sessions of one technician would measure
+// pages that call Graph less than once each.
+func benchTechnicians(n int) []string {
+	people := make([]string, n)
+	for i := range people {
+		people[i] = fmt.Sprintf("tech%04d", i+1)
+	}
+	return people
+}
+
+// benchPeople are the first n bench technicians as the provider knows them.
+func benchPeople(n int) []devidp.Person {
+	people := make([]devidp.Person, n)
+	for i, local := range benchTechnicians(n) {
+		people[i] = devidp.Person{
+			ObjectID:    fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1),
+			Username:    local + "@contoso.example",
+			Name:        "Bench " + local,
+			Email:       local + "@contoso.example",
+			Roles:       []string{devidp.RoleTechnician},
+			Description: "assistdesk-bench technician",
+		}
+	}
+	return people
+}
 
 // flowT lets the signintest helpers, written for tests, run in this
 // command: a failure panics with flowFailure, which runFlow turns into an
@@ -81,12 +127,10 @@ func signIn(c *http.Client, portal, person string) error {
 	})
 }
 
-// postAssistance requests assistance as c's technician through path with
-// the form page shows for it (the device's signed facts) and the page's
-// anti-forgery token, and returns the status.
-func postAssistance(c *http.Client, portal, page, path string) (status int, err error) {
+// postAssistance requests assistance as c's technician through path, with
+// the page's anti-forgery token and form, and returns the status.
+func postAssistance(c *http.Client, portal, path string, form url.Values) (status int, err error) {
 	err = runFlow(func(t testing.TB) {
-		form := signintest.RequestForm(t, c, portal, page, path)
 		status = signintest.Post(t, c, portal, path, form).StatusCode
 	})
 	return status, err
