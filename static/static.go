@@ -1,7 +1,7 @@
 // Package static embeds the portal's stylesheet and scripts and serves them
 // under content-hashed URLs, so browsers may cache them for a year and still
-// see a new file the moment it changes. Each is gzipped once, at start, and
-// served gzipped to every browser that asks.
+// see a new file the moment it changes. Each is encoded once, at start, in
+// Brotli and gzip, and served in the encoding the browser asks for.
 package static
 
 import (
@@ -23,12 +23,16 @@ import (
 //go:embed *.css *.js
 var files embed.FS
 
-// asset is one embedded file, as it is and gzipped.
+// asset is one embedded file, as it is and in each encoding.
 type asset struct {
-	hash          string // the first hex digits of its SHA-256
-	contentType   string
-	plain, zipped []byte
+	hash        string // the first hex digits of its SHA-256
+	contentType string
+	plain       []byte
+	encoded     map[string][]byte // by Content-Encoding
 }
+
+// encodings are the Content-Encodings offered, the better first.
+var encodings = []string{"br", "gzip"}
 
 var assets = func() map[string]asset {
 	m := map[string]asset{}
@@ -36,10 +40,11 @@ var assets = func() map[string]asset {
 	for _, e := range entries {
 		b, _ := files.ReadFile(e.Name())
 		sum := sha256.Sum256(b)
-		var z bytes.Buffer
-		compress.Gzip(&z, b, gzip.BestCompression)
-		m[e.Name()] = asset{hash: hex.EncodeToString(sum[:])[:12], plain: b, zipped: z.Bytes(),
-			contentType: mime.TypeByExtension(path.Ext(e.Name()))}
+		var br, gz bytes.Buffer
+		compress.Brotli(&br, b)
+		compress.Gzip(&gz, b, gzip.BestCompression)
+		m[e.Name()] = asset{hash: hex.EncodeToString(sum[:])[:12], plain: b, contentType: mime.TypeByExtension(path.Ext(e.Name())),
+			encoded: map[string][]byte{"br": br.Bytes(), "gzip": gz.Bytes()}}
 	}
 	return m
 }()
@@ -75,9 +80,9 @@ func Handler() http.Handler {
 		h.Set("Content-Type", a.contentType)
 		h.Add("Vary", "Accept-Encoding")
 		body, tag := a.plain, `"`+a.hash+`"`
-		if compress.Accepts(r.Header.Get("Accept-Encoding")) {
-			body, tag = a.zipped, `"`+a.hash+`-gzip"`
-			h.Set("Content-Encoding", "gzip")
+		if coding := compress.Negotiate(r.Header.Get("Accept-Encoding"), encodings...); coding != "" {
+			body, tag = a.encoded[coding], `"`+a.hash+`-`+coding+`"`
+			h.Set("Content-Encoding", coding)
 		}
 		h.Set("ETag", tag)
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
 func TestVersionedAssetsAreCachedForeverAndOthersRevalidated(t *testing.T) {
@@ -39,7 +41,7 @@ func TestVersionedAssetsAreCachedForeverAndOthersRevalidated(t *testing.T) {
 	}
 }
 
-func TestAssetsAreGzippedForBrowsersThatAsk(t *testing.T) {
+func TestAssetsAreEncodedAsBrowsersAsk(t *testing.T) {
 	h := Handler()
 	get := func(encoding string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, Path("htmx-2.0.11.min.js"), nil)
@@ -50,29 +52,32 @@ func TestAssetsAreGzippedForBrowsersThatAsk(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec
 	}
-	plain, zipped := get(""), get("gzip, deflate, br, zstd")
-	if plain.Header().Get("Content-Encoding") != "" || zipped.Header().Get("Content-Encoding") != "gzip" {
-		t.Fatalf("Content-Encoding: %q without asking, %q asking for gzip",
-			plain.Header().Get("Content-Encoding"), zipped.Header().Get("Content-Encoding"))
+	plain, zipped, brotlied := get(""), get("gzip"), get("gzip, deflate, br, zstd")
+	if plain.Header().Get("Content-Encoding") != "" || zipped.Header().Get("Content-Encoding") != "gzip" ||
+		brotlied.Header().Get("Content-Encoding") != "br" {
+		t.Fatalf("Content-Encoding: %q without asking, %q asking for gzip, %q asking as Chromium does",
+			plain.Header().Get("Content-Encoding"), zipped.Header().Get("Content-Encoding"), brotlied.Header().Get("Content-Encoding"))
 	}
-	r, err := gzip.NewReader(zipped.Body)
+	gz, err := gzip.NewReader(bytes.NewReader(zipped.Body.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	unzipped, err := io.ReadAll(r)
-	if err != nil || !bytes.Equal(unzipped, plain.Body.Bytes()) {
-		t.Fatalf("the gzipped file is not the file: %v", err)
+	for name, r := range map[string]io.Reader{"gzip": gz, "br": brotli.NewReader(bytes.NewReader(brotlied.Body.Bytes()))} {
+		decoded, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(decoded, plain.Body.Bytes()) {
+			t.Fatalf("the %s file is not the file: %v", name, err)
+		}
 	}
-	if zipped.Body.Len() > plain.Body.Len()/2 {
-		t.Errorf("htmx gzipped is %d bytes of %d", zipped.Body.Len(), plain.Body.Len())
+	if zipped.Body.Len() > plain.Body.Len()/2 || brotlied.Body.Len() >= zipped.Body.Len() {
+		t.Errorf("htmx is %d bytes, gzipped %d, in Brotli %d", plain.Body.Len(), zipped.Body.Len(), brotlied.Body.Len())
 	}
-	for _, rec := range []*httptest.ResponseRecorder{plain, zipped} {
+	for _, rec := range []*httptest.ResponseRecorder{plain, zipped, brotlied} {
 		if vary := rec.Header().Values("Vary"); len(vary) != 1 || vary[0] != "Accept-Encoding" {
 			t.Errorf("Vary %q, want Accept-Encoding alone", vary)
 		}
 	}
-	if plain.Header().Get("ETag") == zipped.Header().Get("ETag") {
-		t.Error("the two encodings share an ETag")
+	if tags := map[string]bool{plain.Header().Get("ETag"): true, zipped.Header().Get("ETag"): true, brotlied.Header().Get("ETag"): true}; len(tags) != 3 {
+		t.Error("two encodings share an ETag")
 	}
 	// A browser revalidating what it has gets 304.
 	req := httptest.NewRequest(http.MethodGet, Path("app.css"), nil)

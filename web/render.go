@@ -39,7 +39,7 @@ func render(c echo.Context, status int, page templ.Component) error {
 	h.Add("Vary", "Accept-Language")
 	h.Add("Vary", "Accept-Encoding")
 	body := buf.Bytes()
-	if buf.Len() >= compress.MinSize && compress.Accepts(c.Request().Header.Get("Accept-Encoding")) {
+	if buf.Len() >= compress.MinSize && compress.Negotiate(c.Request().Header.Get("Accept-Encoding"), "gzip") != "" {
 		zipped := buffers.Get().(*bytes.Buffer)
 		zipped.Reset()
 		defer buffers.Put(zipped)

@@ -6,25 +6,33 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
-func TestAcceptsReadsTheBrowsersHeader(t *testing.T) {
-	for header, want := range map[string]bool{
-		"gzip, deflate, br, zstd": true,
-		"br;q=1.0, gzip;q=0.8":    true,
-		"GZIP":                    true,
-		"*":                       true,
-		"":                        false,
-		"identity":                false,
-		"br, zstd":                false,
-		"gzip;q=0":                false,
-		"gzip;q=0.0, br":          false,
-		"gzip;q=banana":           false,
-		"xgzip":                   false,
+func TestNegotiateReadsTheBrowsersHeader(t *testing.T) {
+	for header, want := range map[string]string{
+		"gzip, deflate, br, zstd": "br",
+		"br;q=1.0, gzip;q=0.8":    "br",
+		"GZIP":                    "gzip",
+		"x-gzip":                  "gzip",
+		"*":                       "br",
+		"":                        "",
+		"identity":                "",
+		"zstd":                    "",
+		"br;q=0, gzip":            "gzip",
+		"gzip;q=0":                "",
+		"gzip;q=0.0, br":          "br",
+		"gzip;q=banana":           "",
+		"xgzip":                   "",
+		"br;q=0, *":               "gzip",
 	} {
-		if got := Accepts(header); got != want {
-			t.Errorf("Accepts(%q) = %v, want %v", header, got, want)
+		if got := Negotiate(header, "br", "gzip"); got != want {
+			t.Errorf("Negotiate(%q, br, gzip) = %q, want %q", header, got, want)
 		}
+	}
+	if got := Negotiate("gzip, br", "gzip"); got != "gzip" {
+		t.Errorf("with gzip alone offered: %q", got)
 	}
 }
 
@@ -44,5 +52,15 @@ func TestGzipRoundTrips(t *testing.T) {
 		if err != nil || !bytes.Equal(got, page) {
 			t.Fatalf("level %d: the page does not come back: %v", level, err)
 		}
+	}
+}
+
+func TestBrotliRoundTrips(t *testing.T) {
+	page := []byte(strings.Repeat("<p>Intune accepted the request.</p>\n", 300))
+	var buf bytes.Buffer
+	Brotli(&buf, page)
+	got, err := io.ReadAll(brotli.NewReader(&buf))
+	if err != nil || !bytes.Equal(got, page) {
+		t.Fatalf("the page does not come back: %v", err)
 	}
 }
