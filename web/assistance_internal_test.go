@@ -49,7 +49,7 @@ func (staticToken) RenewGraphToken(context.Context, string) (string, error) { re
 
 func TestNoGraphCallWithoutThePendingRow(t *testing.T) {
 	g := &countingGraph{}
-	key := factsKey(make([]byte, 32))
+	key := newFactsKey(make([]byte, 32))
 	h := &assistanceHandler{graph: g, tokens: staticToken{}, trail: brokenTrail{}, now: time.Now, facts: key,
 		limit: ratelimit.New(30, time.Now), clientIP: func(echo.Context) string { return "127.0.0.1" }}
 	e := echo.New()

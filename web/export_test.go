@@ -15,7 +15,7 @@ func Routes(h any) []*echo.Route { return h.(portal).echo.Routes() }
 // rather than open a page for each device.
 func DeviceForm(key []byte, deviceID, name string) url.Values {
 	form := url.Values{}
-	for _, f := range factsKey(key).fields(deviceFacts{DeviceID: deviceID, Name: name}) {
+	for _, f := range newFactsKey(key).fields(deviceFacts{DeviceID: deviceID, Name: name}) {
 		form.Set(f.Name, f.Value)
 	}
 	return form

@@ -63,7 +63,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	// middleware answers every unknown path, turning 405s into 404s.)
 	g := &guard{auth: d.Auth}
 	technician := g.technician
-	cards := deviceCards{facts: factsKey(d.FormKey), trail: d.Audit, now: time.Now}
+	cards := deviceCards{facts: newFactsKey(d.FormKey), trail: d.Audit, now: time.Now}
 	connector := newConnectorStates(d.Graph, time.Now)
 	search := &searchHandler{graph: reads, tokens: d.Auth, recent: d.Audit, now: time.Now}
 	e.GET("/", search.page, technician)
@@ -85,7 +85,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 		now:          time.Now,
 		limit:        ratelimit.New(d.AssistRateLimit, time.Now),
 		clientIP:     ipOf,
-		facts:        factsKey(d.FormKey),
+		facts:        newFactsKey(d.FormKey),
 		reads:        reads,
 	}
 	e.POST("/users/:userId/devices/:deviceId/assistance", assist.viaUser, technician, forgery)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -17,21 +18,44 @@ func TestSessionCodecRoundTripsEveryKey(t *testing.T) {
 		keyTokenID:  "token-id",
 		keyCSRF:     "csrf",
 	}
-	b, err := sessionCodec{}.Encode(deadline, values)
+	codec := newSessionCodec()
+	b, err := codec.Encode(deadline, values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotDeadline, got, err := sessionCodec{}.Decode(b)
-	if err != nil {
-		t.Fatal(err)
+	// Twice: the second answer is the remembered one.
+	for range 2 {
+		gotDeadline, got, err := codec.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !gotDeadline.Equal(deadline) {
+			t.Errorf("deadline %s, want %s", gotDeadline, deadline)
+		}
+		if diff := cmp.Diff(values, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+		// scs changes the map it is given; the next request must not see it.
+		got[keyCSRF] = "changed"
+		delete(got, keyTokenID)
 	}
-	if !gotDeadline.Equal(deadline) {
-		t.Errorf("deadline %s, want %s", gotDeadline, deadline)
-	}
-	if diff := cmp.Diff(values, got); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
-	}
-	if _, _, err := (sessionCodec{}).Decode([]byte(`{"values":{"planted":1}}`)); err == nil {
+	if _, _, err := codec.Decode([]byte(`{"values":{"planted":1}}`)); err == nil {
 		t.Error("a session with an unknown key decoded")
+	}
+}
+
+func TestSessionCodecForgetsWhenFull(t *testing.T) {
+	codec := newSessionCodec()
+	for i := range recentRecords + 1 {
+		b, err := codec.Encode(time.Unix(int64(i), 0), map[string]any{keyCSRF: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, v, err := codec.Decode(b); err != nil || v[keyCSRF] != fmt.Sprint(i) {
+			t.Fatalf("record %d: %v, %v", i, v, err)
+		}
+	}
+	if n := len(codec.recent); n > recentRecords {
+		t.Fatalf("%d records remembered, at most %d", n, recentRecords)
 	}
 }

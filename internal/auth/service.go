@@ -47,7 +47,7 @@ type Service struct {
 // keeps Graph tokens, and the policy; a session ends after idle without a
 // request (0: never).
 func NewService(rp *RelyingParty, sessions *scs.SessionManager, vault *Vault, policy Policy, idle time.Duration) *Service {
-	sessions.Codec = sessionCodec{}
+	sessions.Codec = newSessionCodec()
 	return &Service{rp: rp, sessions: sessions, vault: vault, policy: policy, idle: idle, now: time.Now}
 }
 
