@@ -344,7 +344,7 @@ func memoryRows(env *environment, c *http.Client, n int) []row {
 	rss, err1 := memoryKB(pid, "VmRSS")
 	hwm, err2 := memoryKB(pid, "VmHWM")
 	if err1 != nil || err2 != nil {
-		return []row{{Figure: "portal resident memory", Measured: fmt.Sprint(err1, err2), Target: "≤ 128 MB", Result: fail}}
+		return []row{{Figure: "portal resident memory", Measured: fmt.Sprint(err1, err2), Target: "≤ 64 MB", Result: fail}}
 	}
 	active := "?"
 	if body, err := getBody(c, env.portal+"/metrics"); err == nil {
@@ -356,7 +356,7 @@ func memoryRows(env *environment, c *http.Client, n int) []row {
 	}
 	return []row{
 		atMost(fmt.Sprintf("portal resident memory (VmRSS) with %d signed-in sessions (sessions_active %s)", n, active),
-			float64(rss)/1024, 128, "%.1f MB", "≤ 128 MB"),
+			float64(rss)/1024, 64, "%.1f MB", "≤ 64 MB"),
 		note("portal peak resident memory (VmHWM) over the whole run", fmt.Sprintf("%.1f MB", float64(hwm)/1024)),
 	}
 }

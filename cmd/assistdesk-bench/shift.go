@@ -135,8 +135,8 @@ type shiftLog struct {
 	mu        sync.Mutex
 	done      map[action]int
 	answers   map[answer]int
-	latencies []time.Duration // of pages (not polls)
-	example   string          // the first unclear answer
+	latencies map[action][]time.Duration
+	example   string // the first unclear answer
 }
 
 func (l *shiftLog) record(a action, status int, body string, err error, took time.Duration) answer {
@@ -148,9 +148,7 @@ func (l *shiftLog) record(a action, status int, body string, err error, took tim
 	defer l.mu.Unlock()
 	l.done[a]++
 	l.answers[k]++
-	if a != pollAction {
-		l.latencies = append(l.latencies, took)
-	}
+	l.latencies[a] = append(l.latencies[a], took)
 	if k == unclear && l.example == "" {
 		if err != nil {
 			l.example = err.Error()
@@ -263,7 +261,7 @@ func measureShift(ctx context.Context, o options, env *environment, stdout io.Wr
 	if err != nil {
 		return nil, err
 	}
-	log := &shiftLog{done: map[action]int{}, answers: map[answer]int{}}
+	log := &shiftLog{done: map[action]int{}, answers: map[answer]int{}, latencies: map[action][]time.Duration{}}
 	techs := make([]*technician, len(browsers))
 	for i, c := range browsers {
 		t := &technician{c: c, portal: portals[i%len(portals)], log: log}
@@ -328,11 +326,16 @@ func shiftRows(o options, log *shiftLog, before, after map[string]float64, sim s
 	for _, n := range log.done {
 		total += n
 	}
-	s := sortedCopy(log.latencies)
+	var times []string
+	for _, a := range actions {
+		if s := sortedCopy(log.latencies[a]); len(s) > 0 {
+			times = append(times, fmt.Sprintf("%s %s / %s", a, ms(percentile(s, 50)), ms(percentile(s, 99))))
+		}
+	}
 	what := fmt.Sprintf("%d technicians on 3 instances (PostgreSQL), large tenant, %s", o.shiftTechnicians, o.shift)
 	rows := []row{
-		note("shift: "+what+": actions (pages, requests, polls)",
-			fmt.Sprintf("%d, %.0f/s; page p50 / p99 %s / %s", total, float64(total)/o.shift.Seconds(), ms(percentile(s, 50)), ms(percentile(s, 99)))),
+		note("shift: "+what+": actions (pages, requests, polls)", fmt.Sprintf("%d, %.0f/s", total, float64(total)/o.shift.Seconds())),
+		note("shift: answer time p50 / p99 by action", strings.Join(times, "; ")),
 		check("shift: every answer in words: answered / Intune busy (the read budget) / unclear",
 			fmt.Sprintf("%d / %d / %d", log.answers[answered], log.answers[intuneBusy], log.answers[unclear])+exampleOf(log.example),
 			log.answers[unclear] == 0, "0 unclear"),

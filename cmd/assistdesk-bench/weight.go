@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/brotli"
 )
 
 // browserEncodings is what a current browser's Accept-Encoding offers.
@@ -110,6 +111,9 @@ func fetch(c *http.Client, u string) (onWire, []byte, error) {
 			return w, nil, fmt.Errorf("GET %s: %w", u, err)
 		}
 		plain, err := io.ReadAll(z)
+		return w, plain, err
+	case "br":
+		plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(raw)))
 		return w, plain, err
 	default:
 		return w, nil, fmt.Errorf("GET %s: Content-Encoding %q, which the bench does not decode", u, w.encoding)

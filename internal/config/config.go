@@ -69,10 +69,6 @@ type Config struct {
 	LogLevel           slog.Level
 }
 
-// IntuneRequestLimit is how many requests of any kind Intune's devices
-// service takes from one app in a tenant per 20 s.
-const IntuneRequestLimit = 2000
-
 // RedirectURL is where the identity provider sends the browser back to.
 func (c *Config) RedirectURL() string {
 	return c.PublicURL.JoinPath("/auth/callback").String()
@@ -121,10 +117,6 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		r.fail("ASSISTDESK_LISTEN_ADDR", "must be host:port, e.g. :8080 (%v)", err)
-	}
-	if c.ReadBudget+c.WriteBudget > IntuneRequestLimit {
-		r.fail("ASSISTDESK_READ_BUDGET", "with ASSISTDESK_WRITE_BUDGET (%d) must stay within the %d requests per 20 s Intune allows an app, writes included; got %d",
-			c.WriteBudget, IntuneRequestLimit, c.ReadBudget)
 	}
 	if !hasScope(c.OIDCScopes, "openid") {
 		r.fail("ASSISTDESK_OIDC_SCOPES", "must include openid")

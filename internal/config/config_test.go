@@ -35,7 +35,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if c.DatabaseURL != "sqlite:assistdesk.db" || len(c.TokenKey) != 32 || c.AuditRetention != 400*24*time.Hour ||
-		c.MaxWait != time.Minute || c.InstanceName == "" || c.ReadBudget+c.WriteBudget != IntuneRequestLimit {
+		c.MaxWait != time.Minute || c.InstanceName == "" || c.ReadBudget != 1800 {
 		t.Fatalf("storage defaults: %q key %d retention %s wait %s instance %q", c.DatabaseURL, len(c.TokenKey), c.AuditRetention, c.MaxWait, c.InstanceName)
 	}
 	if c.AssistRateLimit != 30 || c.SignInRateLimit != 30 || len(c.TrustedProxies) != 0 {
@@ -76,24 +76,23 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 
 func TestLoadRefusesBadValues(t *testing.T) {
 	tests := map[string]struct{ key, value, want string }{
-		"public URL with path":   {"ASSISTDESK_PUBLIC_URL", "https://x.example/portal", "site root"},
-		"public URL relative":    {"ASSISTDESK_PUBLIC_URL", "assist.example", "absolute"},
-		"listen without port":    {"ASSISTDESK_LISTEN_ADDR", "8080", "host:port"},
-		"scopes without openid":  {"ASSISTDESK_OIDC_SCOPES", "profile email", "openid"},
-		"log level":              {"ASSISTDESK_LOG_LEVEL", "loud", "debug, info"},
-		"allow any user":         {"ASSISTDESK_ALLOW_ANY_USER", "perhaps", "true or false"},
-		"idle above max":         {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
-		"trusted proxies":        {"ASSISTDESK_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "not a CIDR"},
-		"rate limit":             {"ASSISTDESK_ASSIST_RATE_LIMIT", "0", "at least 1"},
-		"max wait too long":      {"ASSISTDESK_MAX_WAIT", "3m", "at most 2m"},
-		"database":               {"ASSISTDESK_DATABASE_URL", "mysql://x", "sqlite:PATH or postgres"},
-		"short token key":        {"ASSISTDESK_TOKEN_KEY", "c2hvcnQ=", "32 random bytes"},
-		"retention":              {"ASSISTDESK_AUDIT_RETENTION", "forever", "duration"},
-		"retention days":         {"ASSISTDESK_AUDIT_RETENTION", "-3d", "number of days"},
-		"graph over http":        {"ASSISTDESK_GRAPH_URL", "http://graph.example.com", "https"},
-		"graph with version":     {"ASSISTDESK_GRAPH_URL", "https://graph.microsoft.com/v1.0", "no path"},
-		"read budget over limit": {"ASSISTDESK_READ_BUDGET", "1801", "within the 2000 requests per 20 s"},
-		"read budget zero":       {"ASSISTDESK_READ_BUDGET", "0", "at least 1"},
+		"public URL with path":  {"ASSISTDESK_PUBLIC_URL", "https://x.example/portal", "site root"},
+		"public URL relative":   {"ASSISTDESK_PUBLIC_URL", "assist.example", "absolute"},
+		"listen without port":   {"ASSISTDESK_LISTEN_ADDR", "8080", "host:port"},
+		"scopes without openid": {"ASSISTDESK_OIDC_SCOPES", "profile email", "openid"},
+		"log level":             {"ASSISTDESK_LOG_LEVEL", "loud", "debug, info"},
+		"allow any user":        {"ASSISTDESK_ALLOW_ANY_USER", "perhaps", "true or false"},
+		"idle above max":        {"ASSISTDESK_SESSION_IDLE_TIMEOUT", "13h", "must not exceed"},
+		"trusted proxies":       {"ASSISTDESK_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "not a CIDR"},
+		"rate limit":            {"ASSISTDESK_ASSIST_RATE_LIMIT", "0", "at least 1"},
+		"max wait too long":     {"ASSISTDESK_MAX_WAIT", "3m", "at most 2m"},
+		"database":              {"ASSISTDESK_DATABASE_URL", "mysql://x", "sqlite:PATH or postgres"},
+		"short token key":       {"ASSISTDESK_TOKEN_KEY", "c2hvcnQ=", "32 random bytes"},
+		"retention":             {"ASSISTDESK_AUDIT_RETENTION", "forever", "duration"},
+		"retention days":        {"ASSISTDESK_AUDIT_RETENTION", "-3d", "number of days"},
+		"graph over http":       {"ASSISTDESK_GRAPH_URL", "http://graph.example.com", "https"},
+		"graph with version":    {"ASSISTDESK_GRAPH_URL", "https://graph.microsoft.com/v1.0", "no path"},
+		"read budget zero":      {"ASSISTDESK_READ_BUDGET", "0", "at least 1"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

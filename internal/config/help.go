@@ -36,7 +36,7 @@ var Variables = []Variable{
 	{"ASSISTDESK_SIGNIN_RATE_LIMIT", "most sign-in starts one browser may make in any minute (one address: ten times as many), counted on each instance", "30"},
 	{"ASSISTDESK_INSTANCE_NAME", "this instance's name in logs and the audit trail", "host name"},
 	{"ASSISTDESK_WRITE_BUDGET", "Graph writes allowed per 20 s, shared by all instances (Intune allows an app 200)", "200"},
-	{"ASSISTDESK_READ_BUDGET", "Intune reads allowed per 20 s, shared by all instances (Intune allows an app 2,000 requests, writes included)", "1800"},
+	{"ASSISTDESK_READ_BUDGET", "Intune reads allowed per 20 s, shared by all instances (Intune allows an app 2,000 requests, writes included: keep both budgets within it)", "1800"},
 	{"ASSISTDESK_READ_CACHE", "how long a technician's own Graph reads are reused by their next pages (at most 5m; 0: never); pages say how old what they show is", "1m"},
 	{"ASSISTDESK_MAX_WAIT", "longest an assistance request waits for its outcome (at most 2m)", "60s"},
 	{"ASSISTDESK_AUDIT_RETENTION", "how long audit rows are kept (e.g. 400d)", "400d"},
