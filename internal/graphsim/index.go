@@ -8,34 +8,36 @@ import (
 // index is a tenant with the lookups the handlers need. Ids are matched
 // case-insensitively, as Graph matches GUIDs and UPNs.
 type index struct {
-	t             *Tenant
-	users         map[string]*User // by lower-case id and by lower-case UPN
-	devices       map[string]*ManagedDevice
-	userDevices   map[string][]*ManagedDevice // by user id
-	scripts       map[string]*Script
-	runStates     map[string]*RunState // by lower-case script id + "/" + run-state id
-	runsOfScript  map[string][]*RunState
-	apps          map[string]*DetectedApp
-	appDevices    map[string][]*ManagedDevice // by app id
-	appsOfDevices map[string][]*DetectedApp   // by device id
-	search        searchIndex
-	deviceEq      map[string]map[string][]*ManagedDevice // by property, then foldKey of the value
+	t               *Tenant
+	users           map[string]*User // by lower-case id and by lower-case UPN
+	devices         map[string]*ManagedDevice
+	userDevices     map[string][]*ManagedDevice // by user id
+	scripts         map[string]*Script
+	runStates       map[string]*RunState // by lower-case script id + "/" + run-state id
+	runsOfScript    map[string][]*RunState
+	apps            map[string]*DetectedApp
+	appDevices      map[string][]*ManagedDevice // by app id
+	appsOfDevices   map[string][]*DetectedApp   // by device id
+	search          searchIndex
+	deviceEq        map[string]map[string][]*ManagedDevice // by property, then foldKey of the value
+	deviceNameGrams map[string][]*ManagedDevice            // see newDeviceNameGrams
 }
 
 func newIndex(t *Tenant) (*index, error) {
 	x := &index{
-		t:             t,
-		users:         map[string]*User{},
-		devices:       map[string]*ManagedDevice{},
-		userDevices:   map[string][]*ManagedDevice{},
-		scripts:       map[string]*Script{},
-		runStates:     map[string]*RunState{},
-		runsOfScript:  map[string][]*RunState{},
-		apps:          map[string]*DetectedApp{},
-		appDevices:    map[string][]*ManagedDevice{},
-		appsOfDevices: map[string][]*DetectedApp{},
-		search:        newSearchIndex(t.Users),
-		deviceEq:      newDeviceEq(t.Devices),
+		t:               t,
+		users:           map[string]*User{},
+		devices:         map[string]*ManagedDevice{},
+		userDevices:     map[string][]*ManagedDevice{},
+		scripts:         map[string]*Script{},
+		runStates:       map[string]*RunState{},
+		runsOfScript:    map[string][]*RunState{},
+		apps:            map[string]*DetectedApp{},
+		appDevices:      map[string][]*ManagedDevice{},
+		appsOfDevices:   map[string][]*DetectedApp{},
+		search:          newSearchIndex(t.Users),
+		deviceEq:        newDeviceEq(t.Devices),
+		deviceNameGrams: newDeviceNameGrams(t.Devices),
 	}
 	for i := range t.Users {
 		u := &t.Users[i]

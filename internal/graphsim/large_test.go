@@ -145,3 +145,57 @@ func TestRecordsAreBounded(t *testing.T) {
 		t.Fatalf("a short log was cut to %d", len(short))
 	}
 }
+
+// TestDeviceNameIndexAgreesWithScan checks that narrowing startswith on
+// deviceName by its runs finds exactly what filtering every device finds.
+func TestDeviceNameIndexAgreesWithScan(t *testing.T) {
+	x, err := newIndex(DemoTenant(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"adele-lt-", "ADELE", "'s i", "desktop-", "lt-0", "iphone", "zzz", "kiosk-lab-00", "Zoë"} {
+		e, ok := parseFilter("startswith(deviceName,'" + strings.ReplaceAll(q, "'", "''") + "')")
+		if !ok {
+			t.Fatalf("%s: does not parse", q)
+		}
+		keep := deviceFilter(e)
+		var want, got []*ManagedDevice
+		for i := range x.t.Devices {
+			if keep(&x.t.Devices[i]) {
+				want = append(want, &x.t.Devices[i])
+			}
+		}
+		candidates, indexed := x.deviceCandidates(e)
+		if !indexed {
+			t.Fatalf("%s: not narrowed by the index", q)
+		}
+		for _, d := range candidates {
+			if keep(d) {
+				got = append(got, d)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: index found %d devices, a scan %d", q, len(got), len(want))
+		}
+	}
+}
+
+// BenchmarkLargeDeviceNamePrefix is the device lookup the portal's search
+// sends as a technician types a name's first letters, on the large tenant.
+func BenchmarkLargeDeviceNamePrefix(b *testing.B) {
+	x := largeTenantIndex(b)
+	e, _ := parseFilter("startswith(deviceName,'mar')")
+	keep := deviceFilter(e)
+	for b.Loop() {
+		candidates, _ := x.deviceCandidates(e)
+		n := 0
+		for _, d := range candidates {
+			if keep(d) {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("no device named mar…")
+		}
+	}
+}

@@ -117,9 +117,33 @@ func newDeviceEq(devices []ManagedDevice) map[string]map[string][]*ManagedDevice
 	return eq
 }
 
-// deviceCandidates narrows a device filter through an eq index when the
-// filter is such a clause, or an and with one; ok is false when no index
-// applies and every device is a candidate.
+// gram is the length of the runs of a device name deviceNameGrams lists.
+const gram = 3
+
+// newDeviceNameGrams lists, by each lower-case run of gram bytes in a
+// device name, the devices whose name has it. startswith on deviceName,
+// which Intune matches anywhere in the name, then narrows to the devices
+// with the rarest run of the query instead of scanning every name.
+func newDeviceNameGrams(devices []ManagedDevice) map[string][]*ManagedDevice {
+	grams := map[string][]*ManagedDevice{}
+	for i := range devices {
+		d := &devices[i]
+		name := strings.ToLower(d.DeviceName)
+		for j := 0; j+gram <= len(name); j++ {
+			g := name[j : j+gram]
+			// A name with a run twice is listed once.
+			if list := grams[g]; len(list) == 0 || list[len(list)-1] != d {
+				grams[g] = append(list, d)
+			}
+		}
+	}
+	return grams
+}
+
+// deviceCandidates narrows a device filter through an index when the
+// filter is such a clause (eq on an indexed property, startswith on
+// deviceName of at least gram bytes), or an and with one; ok is false when
+// no index applies and every device is a candidate.
 func (x *index) deviceCandidates(e *filterExpr) (candidates []*ManagedDevice, ok bool) {
 	switch e.op {
 	case "and":
@@ -134,6 +158,23 @@ func (x *index) deviceCandidates(e *filterExpr) (candidates []*ManagedDevice, ok
 			return nil, false
 		}
 		return byValue[foldKey(lit.value)], true
+	case "call":
+		if e.name != "startswith" || len(e.args) != 2 {
+			return nil, false
+		}
+		prop, lit := e.args[0], e.args[1]
+		part := strings.ToLower(lit.value)
+		if prop.op != "prop" || prop.name != "deviceName" || lit.op != "lit" || len(part) < gram {
+			return nil, false
+		}
+		var rarest []*ManagedDevice
+		for j := 0; j+gram <= len(part); j++ {
+			list := x.deviceNameGrams[part[j:j+gram]]
+			if j == 0 || len(list) < len(rarest) {
+				rarest = list
+			}
+		}
+		return rarest, true
 	}
 	return nil, false
 }
