@@ -108,7 +108,7 @@ func (h *searchHandler) search(c echo.Context, q, ticket string) (components.Res
 		return results, err
 	}
 	// The user search, and for a query that could start a device name or
-	// be a serial number the two device lookups, run at once.
+	// be a serial number the device lookups, run at once.
 	var (
 		wg               sync.WaitGroup
 		users            []graph.User
@@ -118,6 +118,8 @@ func (h *searchHandler) search(c echo.Context, q, ticket string) (components.Res
 	wg.Go(func() { users, userErr = h.graph.SearchUsers(ctx, token, q, searchLimit+1) })
 	if graph.CouldBeDeviceKey(q) {
 		wg.Go(func() { byName, _ = h.graph.DevicesByNamePrefix(ctx, token, q) })
+	}
+	if graph.CouldBeSerial(q) {
 		wg.Go(func() { bySerial, _ = h.graph.DevicesBySerial(ctx, token, q) })
 	}
 	wg.Wait()

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ManagedDevice is the part of an Intune managed device the portal shows.
@@ -93,6 +95,22 @@ func CouldBeDeviceKey(q string) bool {
 		}
 	}
 	return true
+}
+
+// minSerial is the shortest query looked up as a serial number: vendors'
+// serials are seven characters and more (Dell's service tags), and a
+// technician looks one up whole, so the first keystrokes of a name are
+// not worth one of Intune's reads.
+const minSerial = 5
+
+// CouldBeSerial reports whether q could be a whole serial number: a device
+// key of at least minSerial characters, one word (only VMware's virtual
+// machines have serials with spaces, and those begin "VMware-").
+func CouldBeSerial(q string) bool {
+	if !CouldBeDeviceKey(q) || utf8.RuneCountInString(q) < minSerial {
+		return false
+	}
+	return !strings.ContainsFunc(q, unicode.IsSpace) || strings.HasPrefix(strings.ToLower(q), "vmware-")
 }
 
 // MaxDeviceHits is how many devices one device lookup returns.

@@ -33,3 +33,21 @@ func TestIDValidators(t *testing.T) {
 		}
 	}
 }
+
+func TestCouldBeSerial(t *testing.T) {
+	for q, want := range map[string]bool{
+		"C02XK1JHJG5J": true, // Apple
+		"5CG1234XYZ":   true, // HP
+		"JX4B2C3":      true, // Dell service tag
+		"VMware-56 4d 9c 4b 1a 2b 3c 4d-5e 6f 7a 8b 9c 0d 1e 2f": true,
+		"mar":          false, // a name's first keystrokes
+		"adel":         false,
+		"Maria Garcia": false, // a person, not one word
+		"a@b.example":  false,
+		"":             false,
+	} {
+		if got := CouldBeSerial(q); got != want {
+			t.Errorf("CouldBeSerial(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
