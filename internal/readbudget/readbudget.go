@@ -76,6 +76,10 @@ type Budget struct {
 	until time.Time // when the slots in hand expire
 	left  int       // slots in hand
 	size  int       // slots the next lease asks for
+	// spentUntil is when the oldest lease of the span leaves it, as the
+	// last refused lease found: nothing frees a slot before, so until
+	// then the pages waiting here do not each ask the database again.
+	spentUntil time.Time
 }
 
 // New is a budget of limit reads per window.
@@ -91,6 +95,9 @@ func New(db *store.DB, limit int, window time.Duration, now func() time.Time) *B
 // there is none.
 func (b *Budget) Admit(ctx context.Context) error {
 	if isBackground(ctx) {
+		if wait := b.spent(); wait > 0 {
+			return &Busy{RetryAfter: wait}
+		}
 		// Its own slot, below the reserve: never one leased for pages.
 		_, wait, err := b.grant(ctx, 1, b.limit-b.limit/Reserve)
 		if err == nil && wait > 0 {
@@ -134,6 +141,13 @@ func (b *Budget) spend() bool {
 	return false
 }
 
+// spent is how long until a slot can free, as the last refused lease found.
+func (b *Budget) spent() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.spentUntil.Sub(b.now())
+}
+
 // lease puts slots in hand for the reads pages wait for. It returns 0 when
 // there are some (leased here or meanwhile by another caller), or how long
 // until the oldest lease leaves the span.
@@ -156,9 +170,18 @@ func (b *Budget) lease(ctx context.Context) (time.Duration, error) {
 	if inHand {
 		return 0, nil
 	}
+	if wait := b.spent(); wait > 0 {
+		return wait, nil
+	}
 	slots, wait, err := b.grant(ctx, size, b.limit)
-	if err != nil || wait > 0 {
-		return wait, err
+	if err != nil {
+		return 0, err
+	}
+	if wait > 0 {
+		b.mu.Lock()
+		b.spentUntil = b.now().Add(wait)
+		b.mu.Unlock()
+		return wait, nil
 	}
 	b.mu.Lock()
 	b.until, b.left = b.now().Add(Spend), slots

@@ -202,3 +202,24 @@ func TestBackgroundReadsNeverSpendSlotsLeasedForPages(t *testing.T) {
 		t.Fatalf("%d leases of %d slots, %d in hand: the background read took a page's slot", leases, slots, b.left)
 	}
 }
+
+func TestRefusedReadsDoNotAskTheDatabaseAgainUntilASlotCanFree(t *testing.T) {
+	c := newClock()
+	db := open(t, sqliteURL(t))
+	b := New(db, 2, Window, c.Now)
+	if n := admitted(t, context.Background(), 3, b); n != 2 {
+		t.Fatalf("%d of 2 admitted", n)
+	}
+	// The database is gone: only a read that asks it can tell.
+	db.Close()
+	var busy *Busy
+	for _, ctx := range []context.Context{context.Background(), Background(context.Background())} {
+		if err := b.Admit(ctx); !errors.As(err, &busy) {
+			t.Fatalf("a read while the budget is known spent: %v, want Busy without a query", err)
+		}
+	}
+	c.advance(Window + Spend + Transit)
+	if err := b.Admit(context.Background()); err == nil || errors.As(err, &busy) {
+		t.Fatalf("a read once a slot can free: %v, want the database's error", err)
+	}
+}
