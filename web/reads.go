@@ -103,6 +103,27 @@ func cached[T any](ctx context.Context, g cachedGraph, read string, load func(co
 	return v, err
 }
 
+// listed finds a device in a list of devices the technician read a moment
+// ago (their caller's devices, a search): every device read selects the
+// same properties, so the list's copy is the device as Graph gave it then,
+// and the device page that follows the user page costs Intune no read.
+func (g cachedGraph) listed(ctx context.Context, deviceID string) (graph.ManagedDevice, bool) {
+	r := readingOf(ctx)
+	if g.cache == nil || r == nil || r.fresh {
+		return graph.ManagedDevice{}, false
+	}
+	for _, shown := range g.cache.Showing(r.technician, strings.ToLower(deviceID)) {
+		devices, _ := shown.Value.([]graph.ManagedDevice)
+		for _, d := range devices {
+			if strings.EqualFold(d.ID, deviceID) {
+				r.note(shown.At)
+				return d, true
+			}
+		}
+	}
+	return graph.ManagedDevice{}, false
+}
+
 func devicesLoaded(devices []graph.ManagedDevice, err error) (readcache.Loaded[[]graph.ManagedDevice], error) {
 	ids := make([]string, len(devices))
 	for i, d := range devices {
@@ -125,6 +146,9 @@ func (g cachedGraph) UserDevices(ctx context.Context, token, userRef string, lim
 }
 
 func (g cachedGraph) Device(ctx context.Context, token, deviceID string) (graph.ManagedDevice, error) {
+	if d, ok := g.listed(ctx, deviceID); ok {
+		return d, nil
+	}
 	return cached(ctx, g, "device "+deviceID, func(ctx context.Context) (readcache.Loaded[graph.ManagedDevice], error) {
 		d, err := g.graph.Device(ctx, token, deviceID)
 		return readcache.Loaded[graph.ManagedDevice]{Value: d, Size: deviceBytes, Devices: []string{strings.ToLower(deviceID)}}, err

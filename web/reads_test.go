@@ -103,3 +103,36 @@ func TestATechniciansReadsAreReusedByTheirOwnNextPagesOnly(t *testing.T) {
 		t.Fatalf("after sign-out and in the page read Graph %d times: a read outlived the sign-out", n)
 	}
 }
+
+// The device page a technician opens from their caller's page finds the
+// device in the device list that page read: Intune is read for the
+// device's users only. With Refresh, or for another technician, it is read.
+func TestTheDevicePageAfterTheUserPageReusesItsDeviceList(t *testing.T) {
+	s := newStackWith(t, stackOptions{readCacheClock: time.Now})
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	device := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+	deviceReads := func() int { return len(s.graphCalls("GET", "/beta/deviceManagement/managedDevices/"+device.ID)) }
+	open := func(c *http.Client, path string) int {
+		t.Helper()
+		before := deviceReads()
+		doc := document(t, get(t, c, s.portal.URL+path))
+		if name := doc.Find("h1").Text(); !strings.Contains(name, device.DeviceName) {
+			t.Fatalf("%s shows %q, not %s", path, name, device.DeviceName)
+		}
+		return deviceReads() - before
+	}
+	harper := s.signedIn(t)
+	get(t, harper, s.portal.URL+"/users/"+adele.ID).Body.Close()
+	// One read of the device: its users (…/{id}/users), not the device.
+	if n := open(harper, "/devices/"+device.ID); n != 1 {
+		t.Fatalf("the device page after the user page read the device %d times, want only its users", n)
+	}
+	if n := open(harper, "/devices/"+device.ID+"?fresh=1"); n != 2 {
+		t.Fatalf("Refresh read the device %d times, want the device and its users", n)
+	}
+	lee := browser(t)
+	s.signIn(t, lee, "/", "lee")
+	if n := open(lee, "/devices/"+device.ID); n != 2 {
+		t.Fatalf("another technician's device page read %d times: harper's list was used", n)
+	}
+}

@@ -166,6 +166,29 @@ func (c *Cache) ForgetDevice(deviceID string) {
 	}
 }
 
+// Shown is a living answer and when it was read from Graph.
+type Shown struct {
+	Value any
+	At    time.Time
+}
+
+// Showing is technician's living answers that show the device: a read of
+// the device may find it in one of them.
+func (c *Cache) Showing(technician, deviceID string) []Shown {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Shown
+	for k := range c.byDevice[deviceID] {
+		if k.technician != technician {
+			continue
+		}
+		if e := c.byKey[k].Value.(*entry); c.now().Sub(e.at) < c.ttl {
+			out = append(out, Shown{e.value, e.at})
+		}
+	}
+	return out
+}
+
 // Bytes is about how much the cache holds now.
 func (c *Cache) Bytes() int {
 	c.mu.Lock()
