@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -699,5 +700,48 @@ func TestARequestHasAPageOfItsOwnForBrowsersWithoutJavaScript(t *testing.T) {
 	}
 	if link := own.Find("[data-testid=session-link]").AttrOr("href", ""); !strings.HasPrefix(link, "https://") {
 		t.Errorf("the request's page shows no session link once the device has one: %s", own.Find("[data-testid=request]").Text())
+	}
+}
+
+// A search the technician's typing has superseded is cancelled end to end:
+// htmx aborts it (the search form syncs with hx-sync="this:replace") and
+// the portal, seeing the browser go, gives up its Graph calls rather than
+// spend Intune's reads on an answer nobody will see.
+func TestASupersededSearchGivesUpItsGraphCalls(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	form := document(t, get(t, c, s.portal.URL+"/")).Find("form[hx-get='/search']")
+	if form.AttrOr("hx-sync", "") != "this:replace" {
+		t.Fatalf("the search form does not replace a search in flight: hx-sync %q", form.AttrOr("hx-sync", ""))
+	}
+	if err := s.sim.SetLatency(3*time.Second, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.portal.URL+"/search?q=adel", nil)
+	req.Header.Set("HX-Request", "true")
+	if resp, err := c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the search answered within 300 ms of a 3 s Graph")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		calls, gaveUp := 0, 0
+		for _, r := range s.sim.Requests() {
+			if strings.Contains(r.RawQuery, "adel") {
+				calls++
+				if r.Fault == "latency" {
+					gaveUp++
+				}
+			}
+		}
+		if calls > 0 && gaveUp == calls {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the search's %d Graph calls given up within 2 s of the browser going", gaveUp, calls)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
