@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -136,7 +137,8 @@ type shiftLog struct {
 	done      map[action]int
 	answers   map[answer]int
 	latencies map[action][]time.Duration
-	example   string // the first unclear answer
+	example   string    // the first unclear answer
+	cpu       []float64 // share of a CPU: the simulator, the bench, each portal
 }
 
 func (l *shiftLog) record(a action, status int, body string, err error, took time.Duration) answer {
@@ -277,6 +279,14 @@ func measureShift(ctx context.Context, o options, env *environment, stdout io.Wr
 	}
 
 	fmt.Fprintf(stdout, "shift: %d technicians take calls for %s (think time %s on average)…\n", len(techs), o.shift, o.shiftThink)
+	pids := []int{env.graphsim.pid(), os.Getpid(), env.portalP.pid()}
+	for _, p := range env.othersP {
+		pids = append(pids, p.pid())
+	}
+	cpuBefore, err := cpuTimes(pids)
+	if err != nil {
+		return nil, err
+	}
 	shiftCtx, cancel := context.WithTimeout(ctx, o.shift)
 	var wg sync.WaitGroup
 	for i, t := range techs {
@@ -289,6 +299,13 @@ func measureShift(ctx context.Context, o options, env *environment, stdout io.Wr
 	}
 	wg.Wait()
 	cancel()
+	cpuAfter, err := cpuTimes(pids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cpuAfter {
+		log.cpu = append(log.cpu, float64(cpuAfter[i]-cpuBefore[i])/float64(o.shift))
+	}
 
 	after, err := graphCallsOf(browsers[0], portals)
 	if err != nil {
@@ -300,6 +317,18 @@ func measureShift(ctx context.Context, o options, env *environment, stdout io.Wr
 		return nil, err
 	}
 	return shiftRows(o, log, before, after, sim), nil
+}
+
+// cpuTimes is each process's CPU time so far.
+func cpuTimes(pids []int) ([]time.Duration, error) {
+	out := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		var err error
+		if out[i], err = cpuTime(pid); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // graphCallsOf sums the instances' Graph calls by endpoint.
@@ -336,6 +365,8 @@ func shiftRows(o options, log *shiftLog, before, after map[string]float64, sim s
 	rows := []row{
 		note("shift: "+what+": actions (pages, requests, polls)", fmt.Sprintf("%d, %.0f/s", total, float64(total)/o.shift.Seconds())),
 		note("shift: answer time p50 / p99 by action", strings.Join(times, "; ")),
+		note("shift: CPU busy: simulator / load generator and provider (both on CPU 1, beside PostgreSQL) / the 3 portals (CPU 0)",
+			fmt.Sprintf("%.0f%% / %.0f%% / %.0f%%", 100*log.cpu[0], 100*log.cpu[1], 100*(log.cpu[2]+log.cpu[3]+log.cpu[4]))),
 		check("shift: every answer in words: answered / Intune busy (the read budget) / unclear",
 			fmt.Sprintf("%d / %d / %d", log.answers[answered], log.answers[intuneBusy], log.answers[unclear])+exampleOf(log.example),
 			log.answers[unclear] == 0, "0 unclear"),
@@ -351,6 +382,8 @@ func shiftRows(o options, log *shiftLog, before, after map[string]float64, sim s
 			costs = append(costs, fmt.Sprintf("%s %.2f (%d)", a, float64(perAction[a])/float64(n), n))
 		}
 	}
+	rows = append(rows, note("shift: answers that said Intune is busy (the read budget spent: Intune's 2,000 requests per 20 s are the bottleneck at this pace)",
+		fmt.Sprintf("%.1f%%", 100*float64(log.answers[intuneBusy])/float64(max(1, total)))))
 	rows = append(rows, note("shift: Graph calls per action (actions done)", strings.Join(costs, "; ")+
 		fmt.Sprintf("; connector status %d in all", perAction[""])))
 	return rows

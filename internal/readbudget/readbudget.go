@@ -70,7 +70,7 @@ type Budget struct {
 	span  time.Duration // the leases counted: a window, plus Spend and Transit
 	now   func() time.Time
 
-	leasing sync.Mutex // one lease asked for at a time per instance
+	leasing chan struct{} // one lease asked for at a time per instance
 
 	mu    sync.Mutex
 	until time.Time // when the slots in hand expire
@@ -87,7 +87,8 @@ func New(db *store.DB, limit int, window time.Duration, now func() time.Time) *B
 	// A read Graph counts at t was spent within Spend of its lease and
 	// travelled at most Transit: the leases of any window Graph sees were
 	// all granted within one span, so the span's sum is what Graph counts.
-	return &Budget{db: db, limit: limit, span: window + Spend + Transit, now: now, size: minLease}
+	return &Budget{db: db, limit: limit, span: window + Spend + Transit, now: now, size: minLease,
+		leasing: make(chan struct{}, 1)}
 }
 
 // Admit takes one slot for a read. A read someone waits for waits up to
@@ -105,12 +106,20 @@ func (b *Budget) Admit(ctx context.Context) error {
 		}
 		return err
 	}
+	// MaxWait bounds the whole wait, the turn for the database included:
+	// near the limit many pages wait on one instance, and each lease then
+	// brings a slot or two.
+	waiting, cancel := context.WithTimeout(ctx, MaxWait)
+	defer cancel()
 	deadline := b.now().Add(MaxWait)
 	for {
 		if b.spend() {
 			return nil
 		}
-		wait, err := b.lease(ctx)
+		wait, err := b.lease(waiting)
+		if err != nil && ctx.Err() == nil && waiting.Err() != nil {
+			return &Busy{RetryAfter: max(b.spent(), time.Second)}
+		}
 		if err != nil {
 			return err
 		}
@@ -152,8 +161,12 @@ func (b *Budget) spent() time.Duration {
 // there are some (leased here or meanwhile by another caller), or how long
 // until the oldest lease leaves the span.
 func (b *Budget) lease(ctx context.Context) (time.Duration, error) {
-	b.leasing.Lock()
-	defer b.leasing.Unlock()
+	select {
+	case b.leasing <- struct{}{}:
+		defer func() { <-b.leasing }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	b.mu.Lock()
 	inHand := b.left > 0 && b.now().Before(b.until)
 	// The pace decides the next size: slots spent before they expired

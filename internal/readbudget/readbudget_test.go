@@ -223,3 +223,16 @@ func TestRefusedReadsDoNotAskTheDatabaseAgainUntilASlotCanFree(t *testing.T) {
 		t.Fatalf("a read once a slot can free: %v, want the database's error", err)
 	}
 }
+
+func TestAPageReadWaitsForItsTurnNoLongerThanMaxWait(t *testing.T) {
+	b := New(open(t, sqliteURL(t)), 100, Window, time.Now)
+	b.leasing <- struct{}{} // another read holds the turn for the database, and keeps it
+	started := time.Now()
+	var busy *Busy
+	if err := b.Admit(context.Background()); !errors.As(err, &busy) || busy.RetryAfter <= 0 {
+		t.Fatalf("a read that never got its turn: %v, want Busy", err)
+	}
+	if waited := time.Since(started); waited < MaxWait || waited > MaxWait+time.Second {
+		t.Fatalf("gave up after %s, want MaxWait (%s)", waited, MaxWait)
+	}
+}
