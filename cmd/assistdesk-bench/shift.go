@@ -291,9 +291,10 @@ func measureShift(ctx context.Context, o options, env *environment, stdout io.Wr
 	var wg sync.WaitGroup
 	for i, t := range techs {
 		wg.Go(func() {
-			for n := i; shiftCtx.Err() == nil; n += len(techs) {
+			// A think before the first call too, so that the shift does
+			// not open with a thousand searches at once.
+			for n := i; pause(shiftCtx, thinkTime(o.shiftThink)); n += len(techs) {
 				t.call(shiftCtx, pool[n%len(pool)], o.shiftThink, n%shiftAssistEvery == 0)
-				pause(shiftCtx, thinkTime(o.shiftThink))
 			}
 		})
 	}
