@@ -12,6 +12,7 @@ package i18n
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -30,6 +31,43 @@ type Language struct {
 	// plain are the messages without arguments, said without a printer:
 	// most of a page's words.
 	plain map[string]string
+	// counted remembers messages said with one whole number, as ages
+	// ("3 days ago") and counts are: a printer's plural rules cost a page
+	// of device cards more than the rest of their words.
+	counted counts
+}
+
+// counts is a bounded memo of messages said with one int.
+type counts struct {
+	mu   sync.Mutex
+	said map[countKey]string
+}
+
+type countKey struct {
+	key string
+	n   int
+}
+
+// maxCounted bounds the memo: a few hundred keys times the numbers a
+// page shows (days, seconds, devices) stay far below it.
+const maxCounted = 8192
+
+func (c *counts) say(key string, n int, say func() string) string {
+	k := countKey{key, n}
+	c.mu.Lock()
+	s, ok := c.said[k]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = say()
+	c.mu.Lock()
+	if len(c.said) >= maxCounted {
+		clear(c.said)
+	}
+	c.said[k] = s
+	c.mu.Unlock()
+	return s
 }
 
 // Code is the language's BCP 47 code, for <html lang> and the cookie.
@@ -125,6 +163,11 @@ func (l *Language) Sprintf(key string, args ...any) string {
 			return s
 		}
 	}
+	if len(args) == 1 {
+		if n, ok := args[0].(int); ok {
+			return l.counted.say(key, n, func() string { return l.printer.Sprintf(key, n) })
+		}
+	}
 	said := make([]any, len(args))
 	for i, a := range args {
 		if t, ok := a.(Text); ok {
@@ -192,7 +235,7 @@ type messages map[string]any
 // build makes a language of its own messages, saying fallback's for the
 // keys it lacks.
 func build(tag language.Tag, name string, own, fallback messages) *Language {
-	l := &Language{Tag: tag, Name: name, messages: own, plain: make(map[string]string)}
+	l := &Language{Tag: tag, Name: name, messages: own, plain: make(map[string]string), counted: counts{said: make(map[countKey]string)}}
 	for key, m := range withFallback(own, fallback) {
 		var err error
 		switch m := m.(type) {

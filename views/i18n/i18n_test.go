@@ -99,9 +99,21 @@ func TestPluralsAndNumbersAreTheLanguages(t *testing.T) {
 		{German, "run.appDevices", 1, "auf 1 Gerät"},
 		{Pseudo, "run.appDevices", 2, "⟦on 2 devices⟧"},
 	} {
-		if got := c.lang.Sprintf(c.key, c.arg); got != c.want {
-			t.Errorf("%s %s(%d) = %q, want %q", c.lang.Code(), c.key, c.arg, got, c.want)
+		// Twice: the second is the remembered one, and says the same.
+		for range 2 {
+			if got := c.lang.Sprintf(c.key, c.arg); got != c.want {
+				t.Errorf("%s %s(%d) = %q, want %q", c.lang.Code(), c.key, c.arg, got, c.want)
+			}
 		}
+	}
+	// The memo of counted messages stays bounded and keeps saying right.
+	for n := range maxCounted + 10 {
+		if got, want := German.Sprintf("time.daysAgo", n), German.printer.Sprintf("time.daysAgo", n); got != want {
+			t.Fatalf("daysAgo(%d) = %q, the printer says %q", n, got, want)
+		}
+	}
+	if n := len(German.counted.said); n > maxCounted {
+		t.Errorf("%d counted messages remembered, at most %d", n, maxCounted)
 	}
 	// A Text argument is said in the sentence's language.
 	ctx := With(context.Background(), German)
