@@ -31,7 +31,7 @@ func BenchmarkUserPage(b *testing.B) {
 func benchmarkUserPage(b *testing.B, query string) {
 	// The collector as `assistdesk serve` sets it (cmd/assistdesk's tuneGC).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(48 << 20))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(40 << 20))
 	logs, err := os.Create(filepath.Join(b.TempDir(), "portal.log"))
 	if err != nil {
 		b.Fatal(err)

@@ -80,7 +80,7 @@ func startFloor(ctx context.Context, env *environment, markup []byte, path strin
 		return server{}, err
 	}
 	cmd := env.pin.command(0, self, floorCommand, "-listen", addr, "-page", file, "-path", path)
-	cmd.Env = append(os.Environ(), "GOGC=400", "GOMEMLIMIT=48MiB")
+	cmd.Env = append(os.Environ(), "GOGC=400", "GOMEMLIMIT=40MiB")
 	p, err := start("floor", cmd, filepath.Join(env.dir, "floor.log"))
 	if err != nil {
 		return server{}, err

@@ -46,7 +46,7 @@ func runsPortal(args []string) bool {
 // tuneGC trades memory the portal has to spare for CPU: a page view
 // allocates a few tens of kilobytes that die at once, and the default
 // GOGC=100 collects after every few hundred of them. A soft memory limit
-// of 48 MiB keeps the process near 64 MB however large that headroom would
+// of 40 MiB keeps the process under 64 MB however large that headroom would
 // grow over the live heap (the read cache alone may hold 16 MiB); the
 // collector works harder only when the heap nears it. GOGC and GOMEMLIMIT
 // in the environment still win.
@@ -55,7 +55,7 @@ func tuneGC(getenv func(string) string) {
 		debug.SetGCPercent(400)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
+		debug.SetMemoryLimit(40 << 20)
 	}
 }
 

@@ -166,8 +166,8 @@ func TestGCTuningYieldsToTheEnvironment(t *testing.T) {
 	if got := debug.SetGCPercent(100); got != 400 {
 		t.Errorf("GOGC tuned to %d, want 400", got)
 	}
-	if got := debug.SetMemoryLimit(math.MaxInt64); got != 48<<20 {
-		t.Errorf("memory limit %d, want 48 MiB", got)
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != 40<<20 {
+		t.Errorf("memory limit %d, want 40 MiB", got)
 	}
 	tuneGC(func(k string) string { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[k] })
 	if got := debug.SetGCPercent(100); got != 100 {
