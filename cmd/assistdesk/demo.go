@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -33,6 +34,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback only; port 0 picks a free one)")
 	refuse := fs.String("refuse-routes", "", "comma list of requestRemoteAssistance routes (1,3,4) the simulated Graph refuses as routes")
 	db := fs.String("db", "", "database URL (default: a new SQLite file in a temporary directory, removed at exit)")
+	readBudget := fs.Int("read-budget", 0, "Intune reads the portal allows itself per 20 s (default ASSISTDESK_READ_BUDGET's 1800); a few show pages saying Intune is busy")
 	var faults graphsim.Faults
 	faults.RegisterFlags(fs)
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -44,7 +46,10 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return fmt.Errorf("%w: -refuse-routes: %v", errUsage, err)
 	}
-	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes, DatabaseURL: *db, Faults: faults}, getenv, stdout)
+	if *readBudget < 0 {
+		return fmt.Errorf("%w: -read-budget must not be negative", errUsage)
+	}
+	stack, err := startDemo(ctx, demoOptions{Addr: *addr, RefuseRoutes: routes, DatabaseURL: *db, Faults: faults, ReadBudget: *readBudget}, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -63,6 +68,8 @@ type demoOptions struct {
 	DatabaseURL string
 	// Faults are the simulated Graph's injected faults.
 	Faults graphsim.Faults
+	// ReadBudget is the portal's Intune reads per 20 s; 0 is the default.
+	ReadBudget int
 }
 
 // demoStack is a running demo: the portal's URL and the two stand-ins,
@@ -179,6 +186,9 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 		"ASSISTDESK_AUDITOR_ROLES":                devidp.RoleAuditor,
 		"ASSISTDESK_LOG_FORMAT":                   firstNonEmpty(getenv("ASSISTDESK_LOG_FORMAT"), "text"),
 		"ASSISTDESK_LOG_LEVEL":                    getenv("ASSISTDESK_LOG_LEVEL"),
+	}
+	if opts.ReadBudget > 0 {
+		demoEnv["ASSISTDESK_READ_BUDGET"] = strconv.Itoa(opts.ReadBudget)
 	}
 	cfg, err := config.Load(func(k string) string { return demoEnv[k] })
 	if err != nil {

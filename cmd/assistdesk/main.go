@@ -87,7 +87,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `assistdesk: a helpdesk portal that requests Intune remote assistance through Microsoft Graph.
 
 Usage:
-  assistdesk demo [-addr 127.0.0.1:8080] [-db URL] [-refuse-routes 1,3,4] [fault flags]
+  assistdesk demo [-addr 127.0.0.1:8080] [-db URL] [-refuse-routes 1,3,4] [-read-budget 1800] [fault flags]
         run the portal with an embedded OpenID provider and a simulated
         Microsoft Graph on this machine only
   assistdesk graphsim -issuer URL [-addr 127.0.0.1:8090] [-page-size 100] [-refuse-routes 1,3,4] [fault flags]

@@ -142,6 +142,10 @@ func TestDemoAndGraphsimTakeTheSimulatorsFaultFlags(t *testing.T) {
 			t.Errorf("%s with a bad -read-limit: %v", cmd, err)
 		}
 	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "-read-budget", "-1"}, env, &out); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "read-budget") {
+		t.Errorf("demo with a negative -read-budget: %v", err)
+	}
 }
 
 func TestOnlyThePortalsCommandsTuneTheCollector(t *testing.T) {
