@@ -105,6 +105,13 @@ func TestTheWatchLeavesTheReserveToPages(t *testing.T) {
 	if phase := watch.AttrOr("data-phase", ""); phase != "accepted" || watch.AttrOr("hx-get", "") == "" {
 		t.Fatalf("the watch without a read: phase %q, still polling %v: %s", phase, watch.AttrOr("hx-get", "") != "", watch.Text())
 	}
+	// It says why it knows nothing new, and looks again when a slot may
+	// be free rather than at its usual 2 s.
+	state := watch.Find("[data-testid=watch-state]").Text()
+	delay := strings.TrimSuffix(strings.TrimPrefix(watch.AttrOr("hx-trigger", ""), "load delay:"), "ms")
+	if ms, err := strconv.Atoi(delay); !strings.Contains(state, "Intune is busy") || err != nil || ms <= 2000 {
+		t.Fatalf("the watch without a read says %q and polls after %q", state, watch.AttrOr("hx-trigger", ""))
+	}
 	// A click on Check again is someone waiting: it may read from the
 	// reserve, whatever the pages left of it (a slow machine lets a lease
 	// expire unspent, which counts all the same).

@@ -41,6 +41,9 @@ type standing struct {
 	position   int
 	waiting    bool
 	sessionURL string
+	// intuneBusy is how long until the watch may read the device again,
+	// when the read budget left it no slot for this look.
+	intuneBusy time.Duration
 }
 
 // requestProps is where an attempt stands, for the technician viewer.
@@ -90,7 +93,7 @@ func requestProps(s standing, viewer string, now time.Time) components.RequestPr
 			p.Phase = components.PhaseNotSupported
 		default:
 			if since := now.Sub(a.CompletedAt); since < watchFor {
-				p.PollURL, p.PollAfter = poll, watchPoll(since)
+				p.PollURL, p.PollAfter, p.IntuneBusy = poll, max(watchPoll(since), s.intuneBusy), s.intuneBusy
 			} else {
 				p.CheckURL = poll + "?check=1"
 			}

@@ -94,6 +94,13 @@ func (h *watchHandler) stand(c echo.Context, a audit.Attempt, check bool) (stand
 			ctx = readbudget.Background(ctx)
 		}
 		st, err := h.graph.DeviceAssistance(ctx, token, a.DeviceID)
+		var busy *readbudget.Busy
+		if errors.As(err, &busy) {
+			// The request stands as recorded, and says why nothing new is
+			// known; the next poll comes when a slot may be free.
+			s.intuneBusy = busy.RetryAfter
+			return s, nil
+		}
 		if err != nil {
 			// The request stands as recorded; the next poll reads again.
 			noteError(c, err)

@@ -88,6 +88,7 @@ var german = messages{
 	"request.lookAgain":              "Aktuellen Stand anzeigen",
 	"attempt.title":                  "Remoteunterstützung für %s",
 	"request.checkAgain":             "Erneut prüfen",
+	"request.watchBusy":              "Intune ist mit den Abfragen dieses Helpdesks ausgelastet: Das Portal sieht in %s wieder nach dem Gerät.",
 	"request.waiting":                "Warten, bis %s annimmt…",
 	"request.waitingAnyone":          "Warten, bis der Benutzer annimmt…",
 	"request.sessionOf":              "Nur %s kann diese Sitzung öffnen.",

@@ -78,6 +78,7 @@ var english = messages{
 	"request.lookAgain":              "Look at where it stands now",
 	"attempt.title":                  "Remote assistance on %s",
 	"request.checkAgain":             "Check again",
+	"request.watchBusy":              "Intune is busy with this helpdesk's reads: the portal looks at the device again in %s.",
 	"request.waiting":                "Waiting for %s to accept…",
 	"request.waitingAnyone":          "Waiting for the user to accept…",
 	"request.sessionOf":              "Only %s can open this session.",
