@@ -15,6 +15,7 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/auth"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/internal/readbudget"
 )
 
 // requestLog writes one line per request and records its duration. It
@@ -45,12 +46,18 @@ func requestLog(logger *slog.Logger, metrics *Metrics, trusted []netip.Prefix) e
 			if t, ok := c.Get(technicianKey).(auth.Technician); ok && t.ObjectID != "" {
 				attrs = append(attrs, slog.String("technician_oid", t.ObjectID))
 			}
-			if noted, ok := c.Get(noteKey).(error); ok {
+			noted, _ := c.Get(noteKey).(error)
+			if noted != nil {
 				attrs = append(attrs, slog.String("error", noted.Error()))
 				attrs = append(attrs, graphIDs(noted)...)
 			}
+			var busy *readbudget.Busy
 			level := slog.LevelInfo
 			switch {
+			case errors.As(noted, &busy):
+				// The read budget answered as designed: a sign of load for
+				// the operator, not a fault of the portal's.
+				level = slog.LevelWarn
 			case status >= 500:
 				level = slog.LevelError
 			case status >= 400:

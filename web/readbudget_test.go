@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,6 +54,13 @@ func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 	}
 	if n := s.intuneReads(); n > 4 {
 		t.Fatalf("%d Intune reads reached Graph on a budget of 4", n)
+	}
+	// The budget answered as designed: the log says so as a warning.
+	for _, l := range strings.Split(s.logs.String(), "\n") {
+		var line struct{ Level, Route string }
+		if json.Unmarshal([]byte(l), &line) == nil && line.Route == "/devices/:deviceId" && strings.Contains(l, `"status":503`) && line.Level != "WARN" {
+			t.Fatalf("a busy page was logged at %s, want WARN: %s", line.Level, l)
+		}
 	}
 
 	// The user page still names the person (the directory is not Intune)

@@ -330,7 +330,7 @@ func readFailure(c echo.Context, err error, what string) error {
 	var busy *readbudget.Busy
 	if errors.As(err, &busy) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
-		return echo.NewHTTPError(http.StatusServiceUnavailable, graphProblem(err, what))
+		return echo.NewHTTPError(http.StatusServiceUnavailable, graphProblem(err, what)).SetInternal(err)
 	}
 	return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, what))
 }
