@@ -29,6 +29,9 @@ func (s *stack) intuneReads() int {
 func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 	s := newStackWith(t, stackOptions{readBudget: 4})
 	c := s.signedIn(t)
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	phone := s.sim.Tenant().DevicesOfUser(adele.ID)[0]
+	s.assist(t, c, "/users/"+adele.ID+"/devices/"+phone.ID+"/assistance", nil).Body.Close()
 	device := s.sim.Tenant().Devices[3]
 	var busy *http.Response
 	for range 6 {
@@ -63,14 +66,17 @@ func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 		}
 	}
 
-	// The user page still names the person (the directory is not Intune)
-	// and says why the devices are missing.
-	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	// The user page still names the person (the directory is not Intune),
+	// says why the devices are missing, and shows the request made on one
+	// of them from the audit trail.
 	user := get(t, c, s.portal.URL+"/users/"+adele.ID+"?fresh=1")
 	page := document(t, user)
 	if user.StatusCode != http.StatusOK || page.Find("[data-testid=user-name]").Text() != "Adele Vance" ||
 		!strings.Contains(page.Find("main").Text(), "Intune was not asked") {
 		t.Fatalf("user page with the budget spent: status %d: %s", user.StatusCode, page.Find("main").Text())
+	}
+	if requests := page.Find("[data-testid=user-requests]").Text(); !strings.Contains(requests, phone.DeviceName) {
+		t.Fatalf("the user page with the budget spent does not show the request on %s: %q", phone.DeviceName, requests)
 	}
 	if n := s.intuneReads(); n > 4 {
 		t.Fatalf("%d Intune reads reached Graph on a budget of 4", n)

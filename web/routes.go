@@ -68,7 +68,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	search := &searchHandler{graph: reads, tokens: d.Auth, recent: d.Audit, now: time.Now}
 	e.GET("/", search.page, technician)
 	e.GET("/search", search.results, technician)
-	users := &usersHandler{graph: reads, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
+	users := &usersHandler{graph: reads, tokens: d.Auth, cards: cards, trail: d.Audit, publicURL: d.PublicURL, connector: connector}
 	e.GET("/users/:user", users.page, technician)
 	devices := &devicesHandler{graph: reads, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
 	e.GET("/devices/:deviceId", devices.page, technician)

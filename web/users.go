@@ -9,7 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -24,6 +26,8 @@ type usersHandler struct {
 	graph  userDirectory
 	tokens graphTokens
 	cards  deviceCards
+	// trail lists the person's requests when their devices cannot be read.
+	trail attemptLister
 	// publicURL makes the absolute links pasted into tickets.
 	publicURL *url.URL
 	connector *connectorStates
@@ -80,6 +84,10 @@ func (h *usersHandler) page(c echo.Context) error {
 	if devicesErr != nil {
 		noteError(c, devicesErr)
 		m.DevicesProblem = graphProblem(devicesErr, "read.userDevices")
+		// Without the devices there are no cards to show a request on:
+		// the person's latest requests come from the audit trail instead,
+		// so that one still in progress does not vanish from the page.
+		m.Requests = h.requestsOf(c, user, ticket.Ref)
 	}
 	m.More = moreProps(c, show, len(devices))
 	if len(devices) > show {
@@ -110,4 +118,30 @@ func searchTermOf(ref string) string {
 	}
 	name, _, _ := strings.Cut(ref, "@")
 	return name
+}
+
+// attemptLister lists the audit trail's attempts.
+type attemptLister interface {
+	List(ctx context.Context, f audit.Filter, p audit.Page) ([]audit.Attempt, string, error)
+}
+
+// userRequests is how many of a person's latest requests stand in for
+// their device cards.
+const userRequests = 10
+
+// requestsOf are the person's latest requests, newest first; none when the
+// trail cannot say.
+func (h *usersHandler) requestsOf(c echo.Context, user graph.User, ticket string) []components.AttemptRow {
+	attempts, _, err := h.trail.List(c.Request().Context(), audit.Filter{User: user.UserPrincipalName}, audit.Page{Limit: userRequests})
+	if err != nil {
+		noteError(c, err)
+		return nil
+	}
+	viewer, now := technicianOf(c).Key(), h.cards.now()
+	rows := make([]components.AttemptRow, len(attempts))
+	for i, a := range attempts {
+		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase,
+			withTicket(devicePath(a.DeviceID), a.Ticket), withTicket(userPath(user.ID), ticket), withTicket("/", a.Ticket))
+	}
+	return rows
 }

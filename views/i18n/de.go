@@ -249,6 +249,7 @@ var german = messages{
 	"signIn.lead":              "assistdesk richtet sich an Helpdesk-Techniker. Melden Sie sich mit Ihrem Organisationskonto an, um Benutzer und ihre verwalteten Geräte zu finden.",
 	"user.devices":             "Verwaltete Geräte",
 	"user.devicesOrder":        "%d, zuletzt eingecheckte zuerst",
+	"user.requests":            "Letzte Anforderungen für %s laut Überwachungsprotokoll",
 	"user.noDevices":           "%s hat keine von Intune verwalteten Geräte.",
 	"device.primaryUser":       "Primärer Benutzer:",
 	"device.primaryUserUnread": "konnte nicht abgerufen werden",

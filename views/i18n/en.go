@@ -239,6 +239,7 @@ var english = messages{
 	"signIn.lead":              "assistdesk is for helpdesk technicians. Sign in with your organisation account to find users and their managed devices.",
 	"user.devices":             "Managed devices",
 	"user.devicesOrder":        "%d, most recently checked in first",
+	"user.requests":            "Latest requests for %s, from the audit trail",
 	"user.noDevices":           "%s has no devices managed by Intune.",
 	"device.primaryUser":       "Primary user:",
 	"device.primaryUserUnread": "could not be read",
