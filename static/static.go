@@ -1,7 +1,8 @@
 // Package static embeds the portal's stylesheet and scripts and serves them
 // under content-hashed URLs, so browsers may cache them for a year and still
-// see a new file the moment it changes. Each is encoded once, at start, in
-// Brotli and gzip, and served in the encoding the browser asks for.
+// see a new file the moment it changes. Each is encoded once, in Brotli and
+// gzip, when the first handler is made, and served in the encoding the
+// browser asks for.
 package static
 
 import (
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/assistdesk/assistdesk/internal/compress"
@@ -34,20 +36,30 @@ type asset struct {
 // encodings are the Content-Encodings offered, the better first.
 var encodings = []string{"br", "gzip"}
 
-var assets = func() map[string]asset {
-	m := map[string]asset{}
+// assets are the embedded files with their hashes, which every page's
+// links need; their encodings are made by Handler, in the one process
+// that serves them (not in a healthcheck or the simulator).
+var assets = func() map[string]*asset {
+	m := map[string]*asset{}
 	entries, _ := fs.ReadDir(files, ".")
 	for _, e := range entries {
 		b, _ := files.ReadFile(e.Name())
 		sum := sha256.Sum256(b)
-		var br, gz bytes.Buffer
-		compress.Brotli(&br, b)
-		compress.Gzip(&gz, b, gzip.BestCompression)
-		m[e.Name()] = asset{hash: hex.EncodeToString(sum[:])[:12], plain: b, contentType: mime.TypeByExtension(path.Ext(e.Name())),
-			encoded: map[string][]byte{"br": br.Bytes(), "gzip": gz.Bytes()}}
+		m[e.Name()] = &asset{hash: hex.EncodeToString(sum[:])[:12], plain: b, contentType: mime.TypeByExtension(path.Ext(e.Name()))}
 	}
 	return m
 }()
+
+// encode makes each asset's encodings, once: Brotli at its best takes a
+// tenth of a second for htmx.
+var encode = sync.OnceFunc(func() {
+	for _, a := range assets {
+		var br, gz bytes.Buffer
+		compress.Brotli(&br, a.plain)
+		compress.Gzip(&gz, a.plain, gzip.BestCompression)
+		a.encoded = map[string][]byte{"br": br.Bytes(), "gzip": gz.Bytes()}
+	}
+})
 
 // Path is the URL of an embedded file, versioned by its content. It panics
 // on a name that is not embedded: that is a programming error caught by any
@@ -64,6 +76,7 @@ func Path(name string) string {
 // be cached forever; any other is served but revalidated. The answer
 // varies by Accept-Encoding only: nothing here depends on who asks.
 func Handler() http.Handler {
+	encode()
 	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := path.Clean(strings.TrimPrefix(r.URL.Path, "/"))
 		a, ok := assets[name]
