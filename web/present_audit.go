@@ -1,9 +1,26 @@
 package web
 
 import (
+	"time"
+
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/views/components"
 )
+
+// requestRows are attempts as a technician's tables show them: where each
+// stands for viewer, with links to its device and person that keep the
+// attempt's ticket.
+func requestRows(attempts []audit.Attempt, viewer string, now time.Time) []components.AttemptRow {
+	rows := make([]components.AttemptRow, len(attempts))
+	for i, a := range attempts {
+		person := ""
+		if ref := firstOf(a.UserUPN, a.TargetUser); ref != "" {
+			person = withTicket(userPath(ref), a.Ticket)
+		}
+		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase, withTicket(devicePath(a.DeviceID), a.Ticket), person, withTicket("/", a.Ticket))
+	}
+	return rows
+}
 
 // attemptRow shapes an attempt for a table, with the links the reader of
 // that table can follow.

@@ -78,15 +78,7 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 		// The search works without the list; say it is missing.
 		noteError(c, err)
 	}
-	viewer, now := technicianOf(c).Key(), h.now()
-	rows := make([]components.AttemptRow, len(recent))
-	for i, a := range recent {
-		person := ""
-		if ref := firstOf(a.UserUPN, a.TargetUser); ref != "" {
-			person = withTicket(userPath(ref), a.Ticket)
-		}
-		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase, withTicket(devicePath(a.DeviceID), a.Ticket), person, withTicket("/", a.Ticket))
-	}
+	rows := requestRows(recent, technicianOf(c).Key(), h.now())
 	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
 		Page:          pageFor(c, i18n.M("nav.search")),
 		Query:         q,

@@ -87,7 +87,7 @@ func (h *usersHandler) page(c echo.Context) error {
 		// Without the devices there are no cards to show a request on:
 		// the person's latest requests come from the audit trail instead,
 		// so that one still in progress does not vanish from the page.
-		m.Requests = h.requestsOf(c, user, ticket.Ref)
+		m.Requests = h.requestsOf(c, user)
 	}
 	m.More = moreProps(c, show, len(devices))
 	if len(devices) > show {
@@ -131,17 +131,11 @@ const userRequests = 10
 
 // requestsOf are the person's latest requests, newest first; none when the
 // trail cannot say.
-func (h *usersHandler) requestsOf(c echo.Context, user graph.User, ticket string) []components.AttemptRow {
+func (h *usersHandler) requestsOf(c echo.Context, user graph.User) []components.AttemptRow {
 	attempts, _, err := h.trail.List(c.Request().Context(), audit.Filter{User: user.UserPrincipalName}, audit.Page{Limit: userRequests})
 	if err != nil {
 		noteError(c, err)
 		return nil
 	}
-	viewer, now := technicianOf(c).Key(), h.cards.now()
-	rows := make([]components.AttemptRow, len(attempts))
-	for i, a := range attempts {
-		rows[i] = attemptRow(a, requestProps(standing{Attempt: a}, viewer, now).Phase,
-			withTicket(devicePath(a.DeviceID), a.Ticket), withTicket(userPath(user.ID), ticket), withTicket("/", a.Ticket))
-	}
-	return rows
+	return requestRows(attempts, technicianOf(c).Key(), h.cards.now())
 }
