@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/assistdesk/assistdesk/internal/graphsim"
 )
 
 // chromiumPath finds Debian's Chromium. Without it the browser tests skip,
@@ -180,4 +182,17 @@ func TestBrowserSignInDeepLinkAndNotAuthorised(t *testing.T) {
 		}
 		screenshot(t, ctx, "not-authorised.png")
 	})
+}
+
+// adelesPhone is Adele Vance's iPhone in the demo tenant.
+func adelesPhone(t *testing.T, tenant *graphsim.Tenant) graphsim.ManagedDevice {
+	t.Helper()
+	adele, _ := tenant.UserByUPN(graphsim.DemoAdeleUPN)
+	for _, d := range tenant.DevicesOfUser(adele.ID) {
+		if d.OperatingSystem == "iOS" {
+			return d
+		}
+	}
+	t.Fatal("Adele has no iPhone in the demo tenant")
+	return graphsim.ManagedDevice{}
 }

@@ -186,17 +186,8 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	// refreshes itself (every 2 s) at least once while accepted, then
 	// turns ready, within the time the live region is watched.
 	stack := launchDemo(t, demoOptions{Faults: graphsim.Faults{SessionDelay: 5 * time.Second}})
-	tenant := stack.Graph.Tenant()
-	adele, _ := tenant.UserByUPN(graphsim.DemoAdeleUPN)
-	var phone graphsim.ManagedDevice
-	for _, d := range tenant.DevicesOfUser(adele.ID) {
-		if d.OperatingSystem == "iOS" {
-			phone = d
-		}
-	}
-	if phone.ID == "" {
-		t.Fatal("Adele has no iPhone in the demo tenant")
-	}
+	adele, _ := stack.Graph.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	phone := adelesPhone(t, stack.Graph.Tenant())
 	block := "#assist-" + phone.ID
 	button := block + " button[data-testid=assist]"
 	outcome := block + " .outcome"

@@ -52,17 +52,8 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	chromiumPath(t)
 	start := time.Now()
 	stack := launchDemo(t, demoOptions{Faults: graphsim.Faults{SessionDelay: time.Millisecond}})
-	tenant := stack.Graph.Tenant()
-	adele, _ := tenant.UserByUPN(graphsim.DemoAdeleUPN)
-	var phone graphsim.ManagedDevice
-	for _, d := range tenant.DevicesOfUser(adele.ID) {
-		if d.OperatingSystem == "iOS" {
-			phone = d
-		}
-	}
-	if phone.ID == "" {
-		t.Fatal("Adele has no iPhone in the demo tenant")
-	}
+	adele, _ := stack.Graph.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	phone := adelesPhone(t, stack.Graph.Tenant())
 	block := "#assist-" + phone.ID
 	button := block + " button[data-testid=assist]"
 	request := block + " [data-testid=request]"
