@@ -193,7 +193,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 			DeviceName: orDash(attempt.DeviceName),
 			RefusalID:  begun.ID, // the refusal Begin recorded
 			PostURL:    c.Request().URL.RequestURI(),
-			Fields:     formFields(c, h.facts, facts, signed, c.FormValue("return_to")),
+			Fields:     formFields(h.facts, facts, signed, pageFields(c, c.FormValue("return_to"))),
 		}))
 	case err != nil:
 		noteError(c, err)
@@ -231,15 +231,21 @@ func backTo(returnTo, deviceID, refusal string) string {
 }
 
 // formFields are the hidden fields of a request form: the device's facts,
-// signed (unless the request reads them from Graph itself), the
-// anti-forgery token, and the page to return to without JavaScript.
-func formFields(c echo.Context, key factsKey, facts deviceFacts, signed bool, returnTo string) []components.Field {
+// signed (unless the request reads them from Graph itself), then the
+// fields every form of the page shares (pageFields).
+func formFields(key factsKey, facts deviceFacts, signed bool, page []components.Field) []components.Field {
 	var fields []components.Field
 	if signed {
 		fields = key.fields(facts)
 	}
+	return append(fields, page...)
+}
+
+// pageFields are the hidden fields every request form of a page shares:
+// the anti-forgery token, and the page to return to without JavaScript.
+func pageFields(c echo.Context, returnTo string) []components.Field {
 	csrf, _ := c.Get(csrfKey).(string)
-	return append(fields, components.Field{Name: "csrf_token", Value: csrf}, components.Field{Name: "return_to", Value: auth.SafeReturnTo(returnTo)})
+	return []components.Field{{Name: "csrf_token", Value: csrf}, {Name: "return_to", Value: auth.SafeReturnTo(returnTo)}}
 }
 
 // complete writes the outcome. It must not be lost to the technician's

@@ -51,6 +51,7 @@ func (b deviceCards) cards(c echo.Context, devices []graph.ManagedDevice, o card
 		ids[i] = strings.ToLower(d.ID)
 	}
 	latest, err := b.latest(c, ids)
+	page := pageFields(c, c.Request().URL.RequestURI())
 	out := make([]components.DeviceProps, len(devices))
 	for i, d := range devices {
 		person := graph.User{}
@@ -71,7 +72,7 @@ func (b deviceCards) cards(c echo.Context, devices []graph.ManagedDevice, o card
 				DeviceID:   ids[i],
 				DeviceName: orDash(d.DeviceName),
 				PostURL:    withTicket(o.assist(d), o.ticket),
-				Fields:     formFields(c, b.facts, facts, o.signed, c.Request().URL.RequestURI()),
+				Fields:     formFields(b.facts, facts, o.signed, page),
 				Blocked:    blockedOf(d, o.connector),
 				Request:    latest[ids[i]],
 			},
