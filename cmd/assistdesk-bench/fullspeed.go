@@ -25,16 +25,22 @@ func plainClients(browsers []*http.Client, connections int) ([]*http.Client, *ht
 	return clients, transport
 }
 
-// fullSpeed measures CPU per request with o.connections connections
-// sending back to back over keep-alive (as `wrk -c`), without
-// Accept-Encoding, the same page throughout: first the floor serving the
-// markup the portal served for the page, then the portal. The floor and
-// the page from the read cache are one technician's session; the page
-// read fresh is one technician per connection, since one technician's
-// concurrent fresh reads of a page share their Graph calls.
+// fullSpeed measures CPU per request with connections sending back to
+// back over keep-alive (as `wrk -c`), without Accept-Encoding, the same
+// page throughout: first the floor serving the markup the portal served
+// for the page, then the portal. The floor and the page from the read
+// cache are one technician's session on o.connections connections. The
+// page read fresh is one technician per connection, since one
+// technician's concurrent fresh reads of a page share their Graph calls,
+// and every technician of the phases at their pace has one: each of its
+// pages waits for Graph, and full speed is the portal kept as busy as the
+// simulator and this load generator can keep it, not o.connections
+// waiting.
 func fullSpeed(ctx context.Context, o options, env *environment, browsers []*http.Client, stdout io.Writer) ([]row, error) {
 	sessions, transport := plainClients(browsers[:o.connections], o.connections)
 	defer transport.CloseIdleConnections()
+	technicians, freshTransport := plainClients(browsers, len(browsers))
+	defer freshTransport.CloseIdleConnections()
 	page := userPages[0]
 	markup, err := plainBody(sessions[0], env.portal+page)
 	if err != nil {
@@ -48,16 +54,16 @@ func fullSpeed(ctx context.Context, o options, env *environment, browsers []*htt
 
 	// run warms path up and measures it; counts reads the portal's Graph
 	// calls around the measured part, nil for the floor.
-	run := func(what string, srv server, clients []*http.Client, path string, counts *http.Client) (result, int, error) {
-		fmt.Fprintf(stdout, "full speed: %s, %d connections back to back, %s warm-up, %s measured…\n", what, o.connections, o.warmup, o.short)
-		closedLoop(ctx, clients, shape{o.connections, o.warmup, 0}, srv.url, []string{path}, http.StatusOK)
+	run := func(what string, srv server, connections int, clients []*http.Client, path string, counts *http.Client) (result, int, error) {
+		fmt.Fprintf(stdout, "full speed: %s, %d connections back to back, %s warm-up, %s measured…\n", what, connections, o.warmup, o.short)
+		closedLoop(ctx, clients, shape{connections, o.warmup, 0}, srv.url, []string{path}, http.StatusOK)
 		var before map[string]float64
 		if counts != nil {
 			if before, err = graphCalls(counts, env.portal); err != nil {
 				return result{}, 0, err
 			}
 		}
-		r, err := measured(ctx, env, srv, clients, shape{o.connections, o.short, 0}, []string{path}, http.StatusOK)
+		r, err := measured(ctx, env, srv, clients, shape{connections, o.short, 0}, []string{path}, http.StatusOK)
 		if err != nil || counts == nil {
 			return r, 0, err
 		}
@@ -65,16 +71,16 @@ func fullSpeed(ctx context.Context, o options, env *environment, browsers []*htt
 		calls, _ := callsBetween(before, after)
 		return r, calls, err
 	}
-	bare, _, err := run("the floor", floor, sessions[:1], page, nil)
+	bare, _, err := run("the floor", floor, o.connections, sessions[:1], page, nil)
 	if err != nil {
 		return nil, err
 	}
 	floor.p.stop()
-	cached, cachedCalls, err := run("user page from the read cache", env.portalServer(), sessions[:1], page, sessions[0])
+	cached, cachedCalls, err := run("user page from the read cache", env.portalServer(), o.connections, sessions[:1], page, sessions[0])
 	if err != nil {
 		return nil, err
 	}
-	fresh, freshCalls, err := run("user page ?fresh=1, a technician per connection", env.portalServer(), sessions, page+"?fresh=1", sessions[0])
+	fresh, freshCalls, err := run("user page ?fresh=1, a technician per connection", env.portalServer(), len(technicians), technicians, page+"?fresh=1", sessions[0])
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +90,7 @@ func fullSpeed(ctx context.Context, o options, env *environment, browsers []*htt
 			fmt.Sprintf("%s (%s)", us(perRequest(bare)), pace(bare))),
 		againstFloor(fmt.Sprintf("CPU per request at full speed: the same page from the technician's read cache (one session, %s)", how),
 			cached, bare, cachedCalls, 5),
-		againstFloor(fmt.Sprintf("CPU per request at full speed: the same page ?fresh=1, every Graph read made anew (a technician per connection, %s)", how),
+		againstFloor(fmt.Sprintf("CPU per request at full speed: the same page ?fresh=1, every Graph read made anew (a technician per connection, %d connections back to back, no Accept-Encoding)", len(technicians)),
 			fresh, bare, freshCalls, 8),
 	}, nil
 }

@@ -76,7 +76,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.saturation, "saturation", 10*time.Second, "length of the measured user-page phase without think time (capacity, CPU per page)")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured load before each measured phase")
 	fs.DurationVar(&o.short, "short", 5*time.Second, "length of each shorter measured phase: the floor and the user page at full speed, the search and device pages at the technicians' pace")
-	fs.IntVar(&o.connections, "connections", 8, "connections of the full-speed phases (the floor and the user page), each sending back to back, as wrk -c")
+	fs.IntVar(&o.connections, "connections", 8, "connections of the full-speed phases of the floor and the user page from the read cache, each sending back to back, as wrk -c (the page read fresh has one per technician of -clients)")
 	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "the simulated Graph's latency (graphsim -latency), for the user page and the burst")
 	fs.IntVar(&o.sessions, "sessions", 1000, "signed-in sessions held when the portal's memory is read")
 	fs.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs with taskset")
