@@ -213,8 +213,9 @@ func startDemo(ctx context.Context, opts demoOptions, getenv func(string) string
 	site := http.NewServeMux()
 	site.Handle(inboxPath, tickets)
 	site.Handle("/", p.handler)
+	go portalMemory.follow(ctx)
 	go func() {
-		err := serveUntilDone(ctx, portalLn, site, cfg.ShutdownGrace)
+		err := serveUntilDone(ctx, portalLn, portalMemory.count(site), cfg.ShutdownGrace)
 		cancel()
 		err = errors.Join(err, <-idpDone, <-graphDone, p.Close())
 		cleanup()

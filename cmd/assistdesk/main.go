@@ -20,7 +20,7 @@ import (
 
 func main() {
 	if runsPortal(os.Args[1:]) {
-		tuneGC(os.Getenv)
+		portalMemory = tuneGC(os.Getenv)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -46,17 +46,20 @@ func runsPortal(args []string) bool {
 // tuneGC trades memory the portal has to spare for CPU: a page view
 // allocates a few tens of kilobytes that die at once, and the default
 // GOGC=100 collects after every few hundred of them. A soft memory limit
-// of 40 MiB keeps the process under 64 MB however large that headroom would
-// grow over the live heap (the read cache alone may hold 16 MiB); the
-// collector works harder only when the heap nears it. GOGC and GOMEMLIMIT
-// in the environment still win.
-func tuneGC(getenv func(string) string) {
+// keeps the process under 64 MB at rest however large that headroom would
+// grow over the live heap (the read cache alone may hold 16 MiB), and
+// grows with the requests in flight (memoryRoom); the collector works
+// harder only when the heap nears it. GOGC and GOMEMLIMIT in the
+// environment still win.
+func tuneGC(getenv func(string) string) *memoryRoom {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(40 << 20)
+	if getenv("GOMEMLIMIT") != "" {
+		return nil
 	}
+	debug.SetMemoryLimit(restingLimit)
+	return new(memoryRoom)
 }
 
 // run is the whole program; main only supplies the process's context,

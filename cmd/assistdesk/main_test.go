@@ -166,16 +166,23 @@ func TestGCTuningYieldsToTheEnvironment(t *testing.T) {
 	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() { debug.SetGCPercent(old); debug.SetMemoryLimit(oldLimit) })
 
-	tuneGC(func(string) string { return "" })
+	if room := tuneGC(func(string) string { return "" }); room == nil {
+		t.Error("no room for requests in flight under the portal's own limit")
+	}
 	if got := debug.SetGCPercent(100); got != 400 {
 		t.Errorf("GOGC tuned to %d, want 400", got)
 	}
 	if got := debug.SetMemoryLimit(math.MaxInt64); got != 40<<20 {
 		t.Errorf("memory limit %d, want 40 MiB", got)
 	}
-	tuneGC(func(k string) string { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[k] })
+	if room := tuneGC(func(k string) string { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[k] }); room != nil {
+		t.Error("the portal would move a GOMEMLIMIT the environment set")
+	}
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC set in the environment was overridden: %d", got)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != math.MaxInt64 {
+		t.Errorf("GOMEMLIMIT set in the environment was overridden: %d", got)
 	}
 }
 

@@ -39,7 +39,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	for _, w := range startupWarnings(cfg) {
 		logger.Warn(w)
 	}
-	return serveUntilDone(ctx, ln, p.handler, cfg.ShutdownGrace)
+	go portalMemory.follow(ctx)
+	return serveUntilDone(ctx, ln, portalMemory.count(p.handler), cfg.ShutdownGrace)
 }
 
 // startupWarnings are what a configuration leaves open on purpose, said
