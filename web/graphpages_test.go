@@ -260,7 +260,7 @@ func TestRequestAssistanceFailuresShowStatusCodeAndRequestID(t *testing.T) {
 		{400, "BadRequest", "", "malformed"},
 		{500, "InternalServerError", "", "failed to answer"},
 		{502, "BadGateway", "", "may still have accepted"},
-		{503, "ServiceUnavailable", "30", "Try again in 30 s"},
+		{503, "ServiceUnavailable", "30", "Try again in 30\u00a0s"},
 		{504, "GatewayTimeout", "", "may still have accepted"},
 	}
 	s := newStack(t)
@@ -570,7 +570,7 @@ func TestAFailedSearchNamesTheDirectory(t *testing.T) {
 		return true
 	})
 	problem := document(t, get(t, c, s.portal.URL+"/search?q=adele", "HX-Request", "true")).Find("[data-testid=search-problem]").Text()
-	if !strings.Contains(problem, "The directory (Microsoft Entra ID) is temporarily unavailable. Try again in 5 s.") || strings.Contains(problem, "Intune") {
+	if !strings.Contains(problem, "The directory (Microsoft Entra ID) is temporarily unavailable. Try again in 5\u00a0s.") || strings.Contains(problem, "Intune") {
 		t.Fatalf("a failed search says %q", problem)
 	}
 }

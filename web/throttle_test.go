@@ -36,7 +36,7 @@ func pollOutcome(t *testing.T, c *http.Client, portal, statusURL string) *goqSel
 
 // retryCountdown is the wait left of a 2 s Retry-After, however long the
 // page took to render on a slow machine.
-var retryCountdown = regexp.MustCompile(`tries again in [12] s`)
+var retryCountdown = regexp.MustCompile(`tries again in [12]\x{a0}s`)
 
 func TestA429IsRetriedAfterRetryAfterAndPolledFromAnyInstance(t *testing.T) {
 	s := newStack(t)
@@ -77,7 +77,7 @@ func TestThrottlingLongerThanMaxWaitIsFinal(t *testing.T) {
 	}
 	resp := s.assist(t, c, "/devices/"+s.sim.Tenant().Devices[21].ID+"/assistance", nil)
 	text := document(t, resp).Text()
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Try again in 30 s") ||
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(text, "HTTP 429") || !strings.Contains(text, "Try again in 30\u00a0s") ||
 		!strings.Contains(text, "Nothing reached the device") {
 		t.Fatalf("status %d: %s", resp.StatusCode, text)
 	}

@@ -169,7 +169,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			chromedp.Sleep(2500*time.Millisecond),
 		))
 		got := text(t, ctx, ".sending")
-		if !strings.Contains(got, "Sending the request to Intune") || !strings.Contains(got, "2 s") && !strings.Contains(got, "3 s") {
+		if !strings.Contains(got, "Sending the request to Intune") || !strings.Contains(got, "2\u00a0s") && !strings.Contains(got, "3\u00a0s") {
 			t.Fatalf("after 2.5 s of waiting the page says %q", got)
 		}
 		screenshot(t, ctx, "waiting.png")

@@ -19,9 +19,10 @@ var german = messages{
 	"time.minutesAgo":         count(1, "one", "vor %d Minute", "other", "vor %d Minuten"),
 	"time.hoursAgo":           count(1, "one", "vor %d Stunde", "other", "vor %d Stunden"),
 	"time.daysAgo":            count(1, "one", "vor %d Tag", "other", "vor %d Tagen"),
-	"duration.seconds":        "%v s",
-	"duration.minutes":        "%v min",
-	"duration.minutesSeconds": "%v min %v s",
+	// A number and its unit never part at the end of a line.
+	"duration.seconds":        "%v\u00a0s",
+	"duration.minutes":        "%v\u00a0min",
+	"duration.minutesSeconds": "%v\u00a0min %v\u00a0s",
 	"duration.aMoment":        "einem Moment",
 	"duration.aMinute":        "einer Minute",
 	"copy.done":               "Kopiert",

@@ -9,9 +9,10 @@ var english = messages{
 	"time.minutesAgo":         count(1, "one", "%d minute ago", "other", "%d minutes ago"),
 	"time.hoursAgo":           count(1, "one", "%d hour ago", "other", "%d hours ago"),
 	"time.daysAgo":            count(1, "one", "%d day ago", "other", "%d days ago"),
-	"duration.seconds":        "%v s",
-	"duration.minutes":        "%v min",
-	"duration.minutesSeconds": "%v min %v s",
+	// A number and its unit never part at the end of a line.
+	"duration.seconds":        "%v\u00a0s",
+	"duration.minutes":        "%v\u00a0min",
+	"duration.minutesSeconds": "%v\u00a0min %v\u00a0s",
 	"duration.aMoment":        "a moment",
 	"duration.aMinute":        "a minute",
 	"copy.done":               "Copied",
