@@ -9,7 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
+	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -24,6 +26,7 @@ type devicesHandler struct {
 	graph  deviceReader
 	tokens graphTokens
 	cards  deviceCards
+	trail  attemptLister
 	// publicURL makes the absolute links pasted into tickets.
 	publicURL *url.URL
 	connector *connectorStates
@@ -56,9 +59,6 @@ func (h *devicesHandler) page(c echo.Context) error {
 		noteError(c, err)
 		return notFound(i18n.M("devices.notFound", id), "")
 	}
-	if err != nil {
-		return readFailure(c, err, "read.device")
-	}
 	m := pages.DevicePage{
 		Page:       pageFor(c, i18n.Data(d.DeviceName)),
 		Ticket:     ticket,
@@ -78,6 +78,9 @@ func (h *devicesHandler) page(c echo.Context) error {
 		m.PrimaryUser = firstOf(primary.DisplayName, primary.UserPrincipalName)
 		m.PrimaryUserURL = withTicket(userPath(strings.ToLower(primary.ID)), ticket.Ref)
 	}
+	if err != nil {
+		return h.unread(c, id, m, err)
+	}
 	cards, err := h.cards.cards(c, []graph.ManagedDevice{d}, cardsOf{
 		person:    &primary,
 		assist:    func(graph.ManagedDevice) string { return devicePath(id) + "/assistance" },
@@ -89,4 +92,24 @@ func (h *devicesHandler) page(c echo.Context) error {
 	m.Device = cards[0]
 	m.Device.Details = deviceDetails(d)
 	return render(c, http.StatusOK, pages.Device(m))
+}
+
+// deviceRequests is how many of a device's latest requests stand in for
+// its card when the device cannot be read.
+const deviceRequests = 10
+
+// unread answers for a device Graph could not be read for: its latest
+// requests from the audit trail under why, so that one still in progress
+// does not vanish from the page; with none, the error page.
+func (h *devicesHandler) unread(c echo.Context, id string, m pages.DevicePage, err error) error {
+	m.Requests = requestsWhere(c, h.trail, audit.Filter{Device: id}, deviceRequests, h.cards.now())
+	if len(m.Requests) == 0 {
+		return readFailure(c, err, "read.device")
+	}
+	noteError(c, err)
+	name := m.Requests[0].Device
+	m.Page = pageFor(c, i18n.Data(name))
+	m.Device = components.DeviceProps{ID: id, Name: name}
+	m.Problem = graphProblem(err, "read.device")
+	return render(c, failureStatus(c, err), pages.Device(m))
 }

@@ -1,11 +1,31 @@
 package web
 
 import (
+	"context"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/views/components"
 )
+
+// attemptLister lists the audit trail's attempts.
+type attemptLister interface {
+	List(ctx context.Context, f audit.Filter, p audit.Page) ([]audit.Attempt, string, error)
+}
+
+// requestsWhere are the latest limit requests f finds, newest first, as
+// rows for the technician looking; none when the trail cannot say. They
+// stand in for device cards a page could not read from Intune.
+func requestsWhere(c echo.Context, trail attemptLister, f audit.Filter, limit int, now time.Time) []components.AttemptRow {
+	attempts, _, err := trail.List(c.Request().Context(), f, audit.Page{Limit: limit})
+	if err != nil {
+		noteError(c, err)
+		return nil
+	}
+	return requestRows(attempts, technicianOf(c).Key(), now)
+}
 
 // requestRows are attempts as a technician's tables show them: where each
 // stands for viewer, with links to its device and person that keep the

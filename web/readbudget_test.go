@@ -78,6 +78,20 @@ func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 	if requests := page.Find("[data-testid=user-requests]").Text(); !strings.Contains(requests, phone.DeviceName) {
 		t.Fatalf("the user page with the budget spent does not show the request on %s: %q", phone.DeviceName, requests)
 	}
+	// So does the phone's own page, which cannot read the phone: it keeps
+	// the busy answer (503, Retry-After) but names the phone and lists its
+	// request, instead of an error page where the request vanished.
+	own := get(t, c, s.portal.URL+"/devices/"+phone.ID+"?fresh=1")
+	page = document(t, own)
+	if own.StatusCode != http.StatusServiceUnavailable || own.Header.Get("Retry-After") == "" ||
+		strings.TrimSpace(page.Find("h1").Text()) != phone.DeviceName ||
+		!strings.Contains(page.Find("[data-testid=device-problem]").Text(), "Intune was not asked") {
+		t.Fatalf("the phone's page with the budget spent: status %d, Retry-After %q: %s",
+			own.StatusCode, own.Header.Get("Retry-After"), page.Find("main").Text())
+	}
+	if requests := page.Find("[data-testid=device-requests]").Text(); !strings.Contains(requests, phone.DeviceName) || !strings.Contains(requests, "Accepted by Intune") {
+		t.Fatalf("the phone's page with the budget spent does not list its request: %q", requests)
+	}
 	if n := s.intuneReads(); n > 4 {
 		t.Fatalf("%d Intune reads reached Graph on a budget of 4", n)
 	}

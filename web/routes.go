@@ -70,7 +70,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/search", search.results, technician)
 	users := &usersHandler{graph: reads, tokens: d.Auth, cards: cards, trail: d.Audit, publicURL: d.PublicURL, connector: connector}
 	e.GET("/users/:user", users.page, technician)
-	devices := &devicesHandler{graph: reads, tokens: d.Auth, cards: cards, publicURL: d.PublicURL, connector: connector}
+	devices := &devicesHandler{graph: reads, tokens: d.Auth, cards: cards, trail: d.Audit, publicURL: d.PublicURL, connector: connector}
 	e.GET("/devices/:deviceId", devices.page, technician)
 	assist := &assistanceHandler{
 		logger:       d.Logger,

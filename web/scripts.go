@@ -327,12 +327,20 @@ func readFailure(c echo.Context, err error, what string) error {
 	if graph.IsNotFound(err) {
 		return notFound(i18n.M("graph.notFound"), "")
 	}
+	status := failureStatus(c, err)
+	return echo.NewHTTPError(status, graphProblem(err, what)).SetInternal(err)
+}
+
+// failureStatus is the status of a page Graph could not be read for: 503
+// with Retry-After when the read budget is spent (Intune was not asked),
+// else 502.
+func failureStatus(c echo.Context, err error) int {
 	var busy *readbudget.Busy
 	if errors.As(err, &busy) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
-		return echo.NewHTTPError(http.StatusServiceUnavailable, graphProblem(err, what)).SetInternal(err)
+		return http.StatusServiceUnavailable
 	}
-	return echo.NewHTTPError(http.StatusBadGateway, graphProblem(err, what))
+	return http.StatusBadGateway
 }
 
 func firstErr(errs ...error) error {

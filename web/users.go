@@ -11,7 +11,6 @@ import (
 
 	"github.com/assistdesk/assistdesk/internal/audit"
 	"github.com/assistdesk/assistdesk/internal/graph"
-	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
 )
@@ -87,7 +86,7 @@ func (h *usersHandler) page(c echo.Context) error {
 		// Without the devices there are no cards to show a request on:
 		// the person's latest requests come from the audit trail instead,
 		// so that one still in progress does not vanish from the page.
-		m.Requests = h.requestsOf(c, user)
+		m.Requests = requestsWhere(c, h.trail, audit.Filter{User: user.UserPrincipalName}, userRequests, h.cards.now())
 	}
 	m.More = moreProps(c, show, len(devices))
 	if len(devices) > show {
@@ -120,22 +119,6 @@ func searchTermOf(ref string) string {
 	return name
 }
 
-// attemptLister lists the audit trail's attempts.
-type attemptLister interface {
-	List(ctx context.Context, f audit.Filter, p audit.Page) ([]audit.Attempt, string, error)
-}
-
 // userRequests is how many of a person's latest requests stand in for
 // their device cards.
 const userRequests = 10
-
-// requestsOf are the person's latest requests, newest first; none when the
-// trail cannot say.
-func (h *usersHandler) requestsOf(c echo.Context, user graph.User) []components.AttemptRow {
-	attempts, _, err := h.trail.List(c.Request().Context(), audit.Filter{User: user.UserPrincipalName}, audit.Page{Limit: userRequests})
-	if err != nil {
-		noteError(c, err)
-		return nil
-	}
-	return requestRows(attempts, technicianOf(c).Key(), h.cards.now())
-}

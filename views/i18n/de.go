@@ -13,12 +13,12 @@ package i18n
 // duration.aMinute follows "in", so it is dative.
 var german = messages{
 	// Zeiten und Wartezeiten (views/format).
-	"time.layout":             "02.01.2006, 15:04:05 UTC-07:00",
-	"time.justNow":            "gerade eben",
-	"time.secondsAgo":         count(1, "one", "vor %d Sekunde", "other", "vor %d Sekunden"),
-	"time.minutesAgo":         count(1, "one", "vor %d Minute", "other", "vor %d Minuten"),
-	"time.hoursAgo":           count(1, "one", "vor %d Stunde", "other", "vor %d Stunden"),
-	"time.daysAgo":            count(1, "one", "vor %d Tag", "other", "vor %d Tagen"),
+	"time.layout":     "02.01.2006, 15:04:05 UTC-07:00",
+	"time.justNow":    "gerade eben",
+	"time.secondsAgo": count(1, "one", "vor %d Sekunde", "other", "vor %d Sekunden"),
+	"time.minutesAgo": count(1, "one", "vor %d Minute", "other", "vor %d Minuten"),
+	"time.hoursAgo":   count(1, "one", "vor %d Stunde", "other", "vor %d Stunden"),
+	"time.daysAgo":    count(1, "one", "vor %d Tag", "other", "vor %d Tagen"),
 	// A number and its unit never part at the end of a line.
 	"duration.seconds":        "%v\u00a0s",
 	"duration.minutes":        "%v\u00a0min",
@@ -253,6 +253,7 @@ var german = messages{
 	"user.requests":            "Letzte Anforderungen für %s laut Überwachungsprotokoll",
 	"user.noDevices":           "%s hat keine von Intune verwalteten Geräte.",
 	"device.primaryUser":       "Primärer Benutzer:",
+	"device.requests":          "Letzte Anforderungen für dieses Gerät laut Überwachungsprotokoll",
 	"device.primaryUserUnread": "konnte nicht abgerufen werden",
 	"device.primaryUserNone":   "keiner",
 	"audit.lead":               "Jede Remoteunterstützungsanforderung, die das Portal erreicht hat: wer sie gestellt hat, für wen und für welches Gerät, zu welchem Ticket und was Intune geantwortet hat. Neueste zuerst; wählen Sie einen Namen, ein Gerät oder ein Ticket aus, um das Protokoll danach zu filtern.",

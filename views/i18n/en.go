@@ -3,12 +3,12 @@ package i18n
 // english is the portal's own language and every key's fallback.
 var english = messages{
 	// Times and waits (views/format).
-	"time.layout":             "2006-01-02 15:04:05 MST",
-	"time.justNow":            "just now",
-	"time.secondsAgo":         count(1, "one", "%d second ago", "other", "%d seconds ago"),
-	"time.minutesAgo":         count(1, "one", "%d minute ago", "other", "%d minutes ago"),
-	"time.hoursAgo":           count(1, "one", "%d hour ago", "other", "%d hours ago"),
-	"time.daysAgo":            count(1, "one", "%d day ago", "other", "%d days ago"),
+	"time.layout":     "2006-01-02 15:04:05 MST",
+	"time.justNow":    "just now",
+	"time.secondsAgo": count(1, "one", "%d second ago", "other", "%d seconds ago"),
+	"time.minutesAgo": count(1, "one", "%d minute ago", "other", "%d minutes ago"),
+	"time.hoursAgo":   count(1, "one", "%d hour ago", "other", "%d hours ago"),
+	"time.daysAgo":    count(1, "one", "%d day ago", "other", "%d days ago"),
 	// A number and its unit never part at the end of a line.
 	"duration.seconds":        "%v\u00a0s",
 	"duration.minutes":        "%v\u00a0min",
@@ -243,6 +243,7 @@ var english = messages{
 	"user.requests":            "Latest requests for %s, from the audit trail",
 	"user.noDevices":           "%s has no devices managed by Intune.",
 	"device.primaryUser":       "Primary user:",
+	"device.requests":          "Latest requests on this device, from the audit trail",
 	"device.primaryUserUnread": "could not be read",
 	"device.primaryUserNone":   "none",
 	"audit.lead":               "Every request for remote assistance that reached the portal: who asked, for whom and which device, from which ticket, and what Intune answered. Newest first; each name, device and ticket narrows the trail to it.",
