@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,10 @@ func notFound(detail i18n.Text, query string) error {
 	return &notFoundError{detail: detail, search: query}
 }
 
+// statusClientGone is what the log and the metrics record for a request
+// whose browser left before its answer (nginx's 499).
+const statusClientGone = 499
+
 // errorHandler is the one place a handler's error becomes a response: an
 // echo.HTTPError keeps its status and message, anything else is a 500 whose
 // details go to the log, not to the browser. htmx gets the problem as a
@@ -40,6 +45,13 @@ func notFound(detail i18n.Text, query string) error {
 func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			// The browser went away (a technician who left the page while it
+			// loaded): nobody is there to answer, and nothing went wrong.
+			noteError(c, err)
+			_ = c.NoContent(statusClientGone)
 			return
 		}
 		if errors.Is(err, auth.ErrReauthenticate) {

@@ -58,6 +58,9 @@ func requestLog(logger *slog.Logger, metrics *Metrics, trusted []netip.Prefix) e
 				// The read budget answered as designed: a sign of load for
 				// the operator, not a fault of the portal's.
 				level = slog.LevelWarn
+			case status == statusClientGone:
+				// The browser left before the answer: as ordinary as a
+				// page read, and logged as one.
 			case status >= 500:
 				level = slog.LevelError
 			case status >= 400:
