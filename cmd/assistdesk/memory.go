@@ -73,18 +73,11 @@ func (m *memoryRoom) follow(ctx context.Context) {
 		return
 	}
 	defer debug.SetMemoryLimit(restingLimit)
-	t := time.NewTicker(roomTick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if limit, changed := m.next(m.peak.Swap(m.inFlight.Load())); changed {
-				debug.SetMemoryLimit(limit)
-			}
+	every(ctx, roomTick, func() {
+		if limit, changed := m.next(m.peak.Swap(m.inFlight.Load())); changed {
+			debug.SetMemoryLimit(limit)
 		}
-	}
+	})
 }
 
 // next takes the most requests in flight during the last tick and returns
