@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -109,7 +112,17 @@ func registerRoutes(e *echo.Echo, d Deps) {
 // have one. Static files, health and metrics have none: they skip the
 // session store, and their answers do not vary by Cookie (scs says they
 // do), so a shared cache may keep one copy of each file for everyone.
+//
+// A session the store cannot load or save is the portal's failure like
+// any other: the error page in the technician's language, the error in the
+// request's log line. (scs's own answer is "Internal Server Error" in
+// plain text, logged outside the portal's log.)
 func withSessions(sm *scs.SessionManager) echo.MiddlewareFunc {
+	sm.ErrorFunc = func(_ http.ResponseWriter, r *http.Request, err error) {
+		if failed, ok := r.Context().Value(sessionFailureKey{}).(*error); ok {
+			*failed = err
+		}
+	}
 	load := echo.WrapMiddleware(sm.LoadAndSave)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		withSession := load(next)
@@ -118,7 +131,21 @@ func withSessions(sm *scs.SessionManager) echo.MiddlewareFunc {
 			case strings.HasPrefix(p, "/static/"), p == "/healthz", p == "/readyz", p == "/metrics":
 				return next(c)
 			}
-			return withSession(c)
+			var failed error
+			r := c.Request()
+			c.SetRequest(r.WithContext(context.WithValue(r.Context(), sessionFailureKey{}, &failed)))
+			err := withSession(c)
+			if failed != nil {
+				// Saving fails as the answer starts, which then goes out
+				// without its session: the log line still says why.
+				err = fmt.Errorf("web: session store: %w", failed)
+				noteError(c, err)
+			}
+			return err
 		}
 	}
 }
+
+// sessionFailureKey holds where withSessions wants the session store's
+// error of a request.
+type sessionFailureKey struct{}
