@@ -94,15 +94,11 @@ func (h *devicesHandler) page(c echo.Context) error {
 	return render(c, http.StatusOK, pages.Device(m))
 }
 
-// deviceRequests is how many of a device's latest requests stand in for
-// its card when the device cannot be read.
-const deviceRequests = 10
-
 // unread answers for a device Graph could not be read for: its latest
 // requests from the audit trail under why, so that one still in progress
 // does not vanish from the page; with none, the error page.
 func (h *devicesHandler) unread(c echo.Context, id string, m pages.DevicePage, err error) error {
-	m.Requests = requestsWhere(c, h.trail, audit.Filter{Device: id}, deviceRequests, h.cards.now())
+	m.Requests = requestsWhere(c, h.trail, audit.Filter{Device: id}, h.cards.now())
 	if len(m.Requests) == 0 {
 		return readFailure(c, err, "read.device")
 	}

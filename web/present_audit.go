@@ -15,11 +15,15 @@ type attemptLister interface {
 	List(ctx context.Context, f audit.Filter, p audit.Page) ([]audit.Attempt, string, error)
 }
 
-// requestsWhere are the latest limit requests f finds, newest first, as
-// rows for the technician looking; none when the trail cannot say. They
-// stand in for device cards a page could not read from Intune.
-func requestsWhere(c echo.Context, trail attemptLister, f audit.Filter, limit int, now time.Time) []components.AttemptRow {
-	attempts, _, err := trail.List(c.Request().Context(), f, audit.Page{Limit: limit})
+// standInRequests is how many latest requests stand in for the device
+// cards a page could not read from Intune.
+const standInRequests = 10
+
+// requestsWhere are the latest requests f finds, newest first, as rows for
+// the technician looking; none when the trail cannot say. They stand in
+// for device cards a page could not read from Intune.
+func requestsWhere(c echo.Context, trail attemptLister, f audit.Filter, now time.Time) []components.AttemptRow {
+	attempts, _, err := trail.List(c.Request().Context(), f, audit.Page{Limit: standInRequests})
 	if err != nil {
 		noteError(c, err)
 		return nil
