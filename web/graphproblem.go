@@ -3,7 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
 	"github.com/assistdesk/assistdesk/internal/readbudget"
@@ -58,4 +62,27 @@ func graphProblem(err error, what string) i18n.Text {
 		return i18n.M("graph.problemWithID", i18n.M(what), explain(err), ge.RequestID)
 	}
 	return i18n.M("graph.problem", i18n.M(what), explain(err))
+}
+
+// readFailure turns a failed Graph read into a 404, 503 (the read budget
+// is spent: Intune was not asked) or 502 page; what is the message that
+// says what could not be read.
+func readFailure(c echo.Context, err error, what string) error {
+	noteError(c, err)
+	if graph.IsNotFound(err) {
+		return notFound(i18n.M("graph.notFound"), "")
+	}
+	return echo.NewHTTPError(failureStatus(c, err), graphProblem(err, what)).SetInternal(err)
+}
+
+// failureStatus is the status of a page Graph could not be read for: 503
+// with Retry-After when the read budget is spent (Intune was not asked),
+// else 502.
+func failureStatus(c echo.Context, err error) int {
+	var busy *readbudget.Busy
+	if errors.As(err, &busy) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadGateway
 }

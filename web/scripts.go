@@ -2,19 +2,15 @@ package web
 
 import (
 	"context"
-	"errors"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/assistdesk/assistdesk/internal/graph"
-	"github.com/assistdesk/assistdesk/internal/readbudget"
 	"github.com/assistdesk/assistdesk/views/components"
 	"github.com/assistdesk/assistdesk/views/i18n"
 	"github.com/assistdesk/assistdesk/views/pages"
@@ -317,30 +313,6 @@ func runParams(c echo.Context) (scriptID, runStateID string, err error) {
 	}
 	runStateID, err = idParam(c, "runStateId", graph.IsRunStateID, problem)
 	return
-}
-
-// readFailure turns a failed Graph read into a 404, 503 (the read budget
-// is spent: Intune was not asked) or 502 page; what is the message that
-// says what could not be read.
-func readFailure(c echo.Context, err error, what string) error {
-	noteError(c, err)
-	if graph.IsNotFound(err) {
-		return notFound(i18n.M("graph.notFound"), "")
-	}
-	status := failureStatus(c, err)
-	return echo.NewHTTPError(status, graphProblem(err, what)).SetInternal(err)
-}
-
-// failureStatus is the status of a page Graph could not be read for: 503
-// with Retry-After when the read budget is spent (Intune was not asked),
-// else 502.
-func failureStatus(c echo.Context, err error) int {
-	var busy *readbudget.Busy
-	if errors.As(err, &busy) {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusBadGateway
 }
 
 func firstErr(errs ...error) error {
