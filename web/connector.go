@@ -65,27 +65,3 @@ func (s *connectorStates) status(ctx context.Context, technicianKey, token strin
 	s.seen[technicianKey] = st
 	return st.status
 }
-
-// connectorWarning is the banner for a connector that cannot carry a
-// request, "" when all is well or unknown.
-func connectorWarning(status string) string {
-	switch status {
-	case "notOnboarded":
-		return "The TeamViewer connector is not onboarded in Intune: requests are accepted but no session can start. " +
-			"An Intune administrator onboards it under Tenant administration > Connectors and tokens > TeamViewer connector."
-	case "onboarding":
-		return "The TeamViewer connector is still being onboarded in Intune: sessions may not start until it finishes."
-	}
-	return ""
-}
-
-// unsupportedEnrollment says why remote assistance cannot work on a device,
-// "" when it can: TeamViewer through Intune does not support Android
-// Enterprise corporate-owned devices.
-func unsupportedEnrollment(enrollmentType string) string {
-	switch enrollmentType {
-	case "androidEnterpriseFullyManaged", "androidEnterpriseCorporateWorkProfile", "androidEnterpriseDedicatedDevice":
-		return "Remote assistance is not supported on Android Enterprise corporate-owned devices."
-	}
-	return ""
-}

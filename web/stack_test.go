@@ -355,12 +355,6 @@ func assistRequest(portal, path string, d graphsim.ManagedDevice, token string) 
 // formKey signs device facts on every instance of a stack.
 var formKey = make([]byte, 32)
 
-// htmxPostForm posts form values as htmx does from a portal page.
-func (s *stack) htmxPostForm(t *testing.T, c *http.Client, path string, form url.Values) *http.Response {
-	t.Helper()
-	return signintest.Post(t, c, s.portal.URL, path, form)
-}
-
 // newInstance builds one portal instance: its own connection pool to the
 // stack's database, the same configuration as every other instance, as
 // behind a load balancer.
