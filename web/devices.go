@@ -98,7 +98,7 @@ func (h *devicesHandler) page(c echo.Context) error {
 // requests from the audit trail under why, so that one still in progress
 // does not vanish from the page; with none, the error page.
 func (h *devicesHandler) unread(c echo.Context, id string, m pages.DevicePage, err error) error {
-	m.Requests = requestsWhere(c, h.trail, audit.Filter{Device: id}, h.cards.now())
+	m.Requests = requestsWhere(c, h.trail, audit.Filter{DeviceID: id}, h.cards.now())
 	if len(m.Requests) == 0 {
 		return readFailure(c, err, "read.device")
 	}

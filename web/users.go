@@ -86,7 +86,7 @@ func (h *usersHandler) page(c echo.Context) error {
 		// Without the devices there are no cards to show a request on:
 		// the person's latest requests come from the audit trail instead,
 		// so that one still in progress does not vanish from the page.
-		m.Requests = requestsWhere(c, h.trail, audit.Filter{User: user.UserPrincipalName}, h.cards.now())
+		m.Requests = requestsWhere(c, h.trail, audit.Filter{UserUPN: user.UserPrincipalName}, h.cards.now())
 	}
 	m.More = moreProps(c, show, len(devices))
 	if len(devices) > show {

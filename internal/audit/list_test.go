@@ -51,6 +51,10 @@ func TestListFilters(t *testing.T) {
 		{"from inclusive, to exclusive", Filter{From: at(1), To: at(3)}, "cb"},
 		{"several fields", Filter{Technician: "ada", Outcome: Refused}, "c"},
 		{"nothing matches", Filter{Device: "dev-zzz"}, ""},
+		{"one device, exactly", Filter{DeviceID: "dev-aaa"}, "da"},
+		{"one device, not part of an id", Filter{DeviceID: "dev-aa"}, ""},
+		{"one person, by UPN in any case", Filter{UserUPN: "Adele.Vance@contoso.example"}, "b"},
+		{"one person, not part of a UPN", Filter{UserUPN: "vance@contoso.example"}, ""},
 	}
 	eachDialect(t, func(t *testing.T, url string) {
 		db := openDB(t, url)
