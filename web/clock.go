@@ -13,7 +13,7 @@ import (
 // reads from the browser. Without it (no JavaScript yet) times are UTC.
 const zoneCookie = "assistdesk_tz"
 
-// localClock puts the request's now and the technician's time zone in its
+// localClock puts the clock and the technician's time zone in the request's
 // context, for the views to write times the one way.
 func localClock(now func() time.Time) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -23,7 +23,7 @@ func localClock(now func() time.Time) echo.MiddlewareFunc {
 				zone = zoneNamed(ck.Value)
 			}
 			r := c.Request()
-			c.SetRequest(r.WithContext(format.With(r.Context(), format.Clock{Now: now(), Zone: zone})))
+			c.SetRequest(r.WithContext(format.With(r.Context(), format.Clock{Now: now, Zone: zone})))
 			return next(c)
 		}
 	}

@@ -50,7 +50,7 @@ type DeviceDetails struct {
 
 // staleFor is how long the device has not checked in, 0 when it is not stale.
 func staleFor(ctx context.Context, t time.Time) time.Duration {
-	if d := format.ClockOf(ctx).Now.Sub(t); t.IsZero() || d >= StaleAfter {
+	if d := format.ClockOf(ctx).Now().Sub(t); t.IsZero() || d >= StaleAfter {
 		return d
 	}
 	return 0

@@ -1,8 +1,8 @@
 // Package format writes times and durations the one way every page shows
 // them: in the technician's time zone and language, with UTC one hover
-// away. The zone, the language and the moment of the request travel in the
-// request's context, set by the web layer, so that views stay functions of
-// their view models.
+// away. The zone, the language and the clock travel in the request's
+// context, set by the web layer, so that views stay functions of their view
+// models.
 package format
 
 import (
@@ -12,9 +12,11 @@ import (
 	"github.com/assistdesk/assistdesk/views/i18n"
 )
 
-// Clock is the request's now and the technician's time zone.
+// Clock is the time now and the technician's time zone. Now is read as a
+// view writes a time, not fixed when the request arrived: an answer written
+// after a long wait on Graph says "30 seconds ago", not "just now".
 type Clock struct {
-	Now  time.Time
+	Now  func() time.Time
 	Zone *time.Location
 }
 
@@ -27,10 +29,10 @@ func With(ctx context.Context, c Clock) context.Context {
 
 // ClockOf is the clock in ctx; without one, the current time in UTC.
 func ClockOf(ctx context.Context) Clock {
-	if c, ok := ctx.Value(clockKey{}).(Clock); ok && c.Zone != nil {
+	if c, ok := ctx.Value(clockKey{}).(Clock); ok && c.Zone != nil && c.Now != nil {
 		return c
 	}
-	return Clock{Now: time.Now(), Zone: time.UTC}
+	return Clock{Now: time.Now, Zone: time.UTC}
 }
 
 // When is a moment in the technician's zone, written their language's
@@ -60,7 +62,7 @@ func ISO(t time.Time) string {
 
 // Ago is how long before the request's now t was, as said on the phone.
 func Ago(ctx context.Context, t time.Time) string {
-	d := ClockOf(ctx).Now.Sub(t)
+	d := ClockOf(ctx).Now().Sub(t)
 	switch {
 	case d < 5*time.Second:
 		return i18n.T(ctx, "time.justNow")

@@ -53,7 +53,7 @@ const FreshFor = 10 * time.Second
 
 // stale reports whether the page says how old what it shows is.
 func stale(ctx context.Context, p Page) bool {
-	return !p.ReadAt.IsZero() && format.ClockOf(ctx).Now.Sub(p.ReadAt) >= FreshFor
+	return !p.ReadAt.IsZero() && format.ClockOf(ctx).Now().Sub(p.ReadAt) >= FreshFor
 }
 
 // home is where the brand leads: the first area this person may use.
