@@ -60,7 +60,7 @@ func ISO(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Ago is how long before the request's now t was, as said on the phone.
+// Ago is how long before now t was, as said on the phone.
 func Ago(ctx context.Context, t time.Time) string {
 	d := ClockOf(ctx).Now().Sub(t)
 	switch {
