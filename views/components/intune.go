@@ -47,7 +47,7 @@ var managementStates = map[string]string{
 
 // intuneWords is an Intune value in the technician's words. A value the
 // catalogue does not know (Intune adds to its lists) is shown as Intune
-// wrote it, which still tells support something; none is a dash.
+// wrote it, which still tells support something; a missing one is a dash.
 func intuneWords(ctx context.Context, words map[string]string, value string) string {
 	if key, ok := words[value]; ok {
 		return i18n.T(ctx, key)

@@ -8,7 +8,7 @@ import (
 )
 
 // A value Intune adds after this catalogue was written is shown as Intune
-// writes it, and no value is a dash, while a known one is in words.
+// writes it and a missing one is a dash, while a known one is in words.
 func TestIntuneValuesTheCatalogueDoesNotKnowAreShownAsTheyAre(t *testing.T) {
 	ctx := i18n.With(context.Background(), i18n.English)
 	for value, want := range map[string]string{
