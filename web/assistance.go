@@ -282,9 +282,11 @@ func (h *assistanceHandler) newAttempt(c echo.Context, route graph.Route, ticket
 	}
 }
 
+// truncateRunes is s cut to n characters, bytes that are not UTF-8 shown
+// as U+FFFD: dropping them could leave nothing to show of a bad value.
 func truncateRunes(s string, n int) string {
 	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "")
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	if r := []rune(s); len(r) > n {
 		return string(r[:n])

@@ -610,6 +610,12 @@ func TestAMalformedTicketWarnsInsteadOfBlocking(t *testing.T) {
 	if doc.Find("[data-testid=ticket]").Length() != 0 {
 		t.Error("the malformed reference is shown as the page's ticket")
 	}
+	// A reference of bytes that are not UTF-8 at all still gets the
+	// warning (it used to vanish, page and warning both silent).
+	binary := document(t, get(t, c, s.portal.URL+"/users/"+adele.ID+"?ticket=%ff%fe"))
+	if warning := binary.Find("[data-testid=ticket-invalid]").Text(); !strings.Contains(warning, "“\uFFFD”") {
+		t.Errorf("a ticket reference that is not UTF-8: warning %q", warning)
+	}
 	doc.Find("form.assist-form").Each(func(_ int, f *goqSel) {
 		if strings.Contains(f.AttrOr("action", ""), "ticket") {
 			t.Errorf("a request form carries the malformed ticket: %s", f.AttrOr("action", ""))
