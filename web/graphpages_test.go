@@ -577,6 +577,45 @@ func supported(t *testing.T, tenant *graphsim.Tenant, n int) graphsim.ManagedDev
 	return graphsim.ManagedDevice{}
 }
 
+// Search text from a ticket link or a paste: a line break or a tab
+// between the words is a space; text Graph is not sent (a control
+// character, more than 256 characters) is refused on the search page
+// itself, the text kept in the box, the reason beside it.
+func TestSearchTextIsCleanedOrRefusedInPlace(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	pasted := document(t, get(t, c, s.portal.URL+"/search?q="+url.QueryEscape("Adele\r\n\tVance")))
+	if got := pasted.Find("[data-testid=search-input]").AttrOr("value", ""); got != "Adele Vance" {
+		t.Errorf("a name pasted across lines is searched as %q", got)
+	}
+	if !strings.Contains(pasted.Find("[data-testid=results]").Text(), graphsim.DemoAdeleUPN) {
+		t.Errorf("a name pasted across lines finds nobody: %s", pasted.Find("[data-testid=results]").Text())
+	}
+	before := len(s.sim.Requests())
+	long := strings.Repeat("a", 300)
+	for name, q := range map[string]string{"a NUL": "ad\x00ele", "300 characters": long} {
+		for _, fragment := range []bool{false, true} {
+			var resp *http.Response
+			if fragment {
+				resp = get(t, c, s.portal.URL+"/search?q="+url.QueryEscape(q), "HX-Request", "true")
+			} else {
+				resp = get(t, c, s.portal.URL+"/search?q="+url.QueryEscape(q))
+			}
+			doc := document(t, resp)
+			problem := doc.Find("[data-testid=search-problem]").Text()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(problem, "256") {
+				t.Errorf("%s (fragment %v): status %d, problem %q", name, fragment, resp.StatusCode, problem)
+			}
+			if box := doc.Find("[data-testid=search-input]"); !fragment && box.AttrOr("value", "") != map[string]string{"a NUL": "adele", "300 characters": long[:256]}[name] {
+				t.Errorf("%s: the box holds %q", name, box.AttrOr("value", ""))
+			}
+		}
+	}
+	if after := len(s.sim.Requests()); after != before {
+		t.Errorf("refused search text reached Graph: %d calls", after-before)
+	}
+}
+
 // A failed search says which service failed: the directory answers for
 // people, not Intune.
 func TestAFailedSearchNamesTheDirectory(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -62,16 +63,17 @@ func (h *searchHandler) results(c echo.Context) error {
 
 func (h *searchHandler) render(c echo.Context, fragment bool) error {
 	ticket := pageTicket(c)
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if utf8.RuneCountInString(q) > graph.MaxQuery || !utf8.ValidString(q) {
-		return echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badSearch"))
-	}
-	results, err := h.search(c, q, ticket.Ref)
-	if err != nil {
-		return err
+	q, ok := searchText(c.QueryParam("q"))
+	status, results := http.StatusBadRequest, components.ResultsProps{Query: q, Problem: i18n.M("params.badSearch")}
+	if ok {
+		var err error
+		if results, err = h.search(c, q, ticket.Ref); err != nil {
+			return err
+		}
+		status = http.StatusOK
 	}
 	if fragment {
-		return render(c, http.StatusOK, components.Results(results))
+		return render(c, status, components.Results(results))
 	}
 	recent, err := h.recent.Recent(c.Request().Context(), technicianOf(c).Key(), recentRows)
 	if err != nil {
@@ -79,7 +81,7 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 		noteError(c, err)
 	}
 	rows := requestRows(recent, technicianOf(c).Key(), h.now())
-	return render(c, http.StatusOK, pages.Search(pages.SearchPage{
+	return render(c, status, pages.Search(pages.SearchPage{
 		Page:          pageFor(c, i18n.M("nav.search")),
 		Query:         q,
 		Ticket:        ticket,
@@ -87,6 +89,25 @@ func (h *searchHandler) render(c echo.Context, fragment bool) error {
 		Recent:        rows,
 		RecentMissing: err != nil,
 	}))
+}
+
+// searchText is ?q= as it is searched: each run of white space one space,
+// since a name pasted from a ticket may hold a line break or a tab. ok is
+// false for text Graph is not sent: not UTF-8, holding another control
+// character, or longer than graph.MaxQuery. The text then comes back as
+// far as the search box can show it, so the technician can mend it.
+func searchText(raw string) (q string, ok bool) {
+	q = strings.Join(strings.Fields(raw), " ")
+	ok = utf8.ValidString(q) && !strings.ContainsFunc(q, unicode.IsControl) && utf8.RuneCountInString(q) <= graph.MaxQuery
+	if !ok {
+		q = truncateRunes(strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return -1
+			}
+			return r
+		}, q), graph.MaxQuery)
+	}
+	return q, ok
 }
 
 func (h *searchHandler) search(c echo.Context, q, ticket string) (components.ResultsProps, error) {

@@ -180,6 +180,7 @@ func TestInvalidIDsNeverReachGraph(t *testing.T) {
 		func() error { _, err := c.Device(ctx, "t", "../users"); return err },
 		func() error { _, err := c.User(ctx, "t", "a/b@contoso.example"); return err },
 		func() error { _, err := c.UserDevices(ctx, "t", "", 0); return err },
+		func() error { _, err := c.SearchUsers(ctx, "t", "ad\x00ele", 5); return err },
 		func() error {
 			_, err := c.RequestRemoteAssistance(ctx, "t", Route{Number: 4, ScriptID: "x"})
 			return err

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,7 +37,7 @@ func SearchExpression(q string) string {
 // SearchUsers returns up to limit users whose name, mail or UPN matches q.
 func (c *Client) SearchUsers(ctx context.Context, token, q string, limit int) ([]User, error) {
 	q = strings.TrimSpace(q)
-	if q == "" || utf8.RuneCountInString(q) > MaxQuery || !utf8.ValidString(q) {
+	if q == "" || utf8.RuneCountInString(q) > MaxQuery || !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl) {
 		return nil, ErrInvalidID
 	}
 	return getAll[User](ctx, c, token, request{

@@ -339,7 +339,7 @@ var german = messages{
 	"params.badEscape":        "Die Adresse enthält eine fehlerhafte Escapesequenz.",
 	"params.badShow":          "Der Parameter „show“ muss 50, 250 oder 1000 sein.",
 	"params.badState":         "Der Parameter „state“ muss einer der folgenden Werte sein: %s.",
-	"params.badSearch":        "Der Suchtext muss gültiger Text mit höchstens 256 Zeichen sein.",
+	"params.badSearch":        "Es wurde nicht gesucht: Der Suchtext darf höchstens 256 Zeichen und keine Steuerzeichen enthalten. Kürzen Sie ihn oder geben Sie ihn neu ein.",
 	"params.badUserRef":       "Ein Benutzer wird durch eine Objekt-ID (eine GUID) oder einen Benutzerprinzipalnamen wie adele@contoso.com angegeben.",
 	"params.badDeviceID":      "Ein Gerät wird durch seine Intune-Geräte-ID angegeben, eine GUID.",
 	"params.badScriptID":      "Ein Skript wird durch seine ID angegeben, eine GUID.",

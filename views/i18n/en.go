@@ -329,7 +329,7 @@ var english = messages{
 	"params.badEscape":        "The address holds a malformed escape sequence.",
 	"params.badShow":          "The parameter show must be 50, 250 or 1000.",
 	"params.badState":         "The parameter state must be one of %s.",
-	"params.badSearch":        "The search text must be valid text of at most 256 characters.",
+	"params.badSearch":        "Nothing was searched: search text can be at most 256 characters, without control characters. Shorten or retype it.",
 	"params.badUserRef":       "A user is named by an object id (a GUID) or a user principal name such as adele@contoso.com.",
 	"params.badDeviceID":      "A device is named by its Intune device id, a GUID.",
 	"params.badScriptID":      "A script is named by its id, a GUID.",
