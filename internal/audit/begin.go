@@ -208,8 +208,8 @@ func (t *Trail) Complete(ctx context.Context, id string, c Completion) error {
 			fallback_route = ?, graph_status = ?, graph_error_code = ?, graph_request_id = ?,
 			client_request_id = COALESCE(NULLIF(?, ''), client_request_id), duration_ms = ?
 			WHERE id = ? AND outcome = 'pending'`),
-			string(c.Outcome), c.RefusedReason, toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, c.GraphErrorCode,
-			c.GraphRequestID, c.ClientRequestID, c.Duration.Milliseconds(), id)
+			string(c.Outcome), c.RefusedReason, toMillis(t.clock()), c.FallbackRoute, c.GraphStatus, storable(c.GraphErrorCode),
+			storable(c.GraphRequestID), storable(c.ClientRequestID), c.Duration.Milliseconds(), id)
 		if err != nil {
 			return fmt.Errorf("audit: complete %s: %w", id, err)
 		}

@@ -117,3 +117,26 @@ func TestBeginFailsWhenItCannotRecord(t *testing.T) {
 		}
 	})
 }
+
+// Names come from Graph and the browser, and PostgreSQL stores no NUL and
+// no bytes that are not UTF-8 in text: a device named so in Intune must
+// not make its requests unrecordable. The trail keeps the rest of the name.
+func TestANameThatIsNotStorableTextIsRecordedAsText(t *testing.T) {
+	eachDialect(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		trail := New(openDB(t, url), "instance-a", newClock().Now)
+		r := request("dev-nul")
+		r.DeviceName, r.UserName, r.UserAgent = "LAPTOP\x00-7", "Grace\xffHopper", "agent\x00"
+		a, err := trail.Begin(ctx, r, time.Minute, "")
+		if err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		got, err := trail.Get(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DeviceName != "LAPTOP-7" || got.UserName != "Grace\uFFFDHopper" || got.UserAgent != "agent" {
+			t.Fatalf("recorded %q, %q, %q", got.DeviceName, got.UserName, got.UserAgent)
+		}
+	})
+}

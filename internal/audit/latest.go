@@ -48,7 +48,7 @@ func (t *Trail) SetSession(ctx context.Context, id string, s Session) (changed b
 	err = t.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, t.db.Rebind(`UPDATE audit_attempts SET session_state = ?, session_error = ?, session_at = ?
 			WHERE id = ? AND outcome = 'succeeded' AND session_state IN ('', 'waiting') AND session_state <> ?`),
-			string(s.State), s.Error, toMillis(t.clock()), id, string(s.State))
+			string(s.State), storable(s.Error), toMillis(t.clock()), id, string(s.State))
 		if err != nil {
 			return fmt.Errorf("audit: session of %s: %w", id, err)
 		}

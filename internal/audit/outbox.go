@@ -61,13 +61,13 @@ func (t *Trail) EventDelivered(ctx context.Context, id string, status int) error
 // EventRetry puts the event back, due again at next, noting why this try
 // did not deliver it.
 func (t *Trail) EventRetry(ctx context.Context, id string, status int, reason string, next time.Time) error {
-	return t.settleEvent(ctx, id, "next_at = ?, leased_until = 0, last_status = ?, last_error = ?", toMillis(next), status, reason)
+	return t.settleEvent(ctx, id, "next_at = ?, leased_until = 0, last_status = ?, last_error = ?", toMillis(next), status, storable(reason))
 }
 
 // EventFailed ends an event that will not be delivered: the receiver
 // refused it, or it could not be delivered for long enough.
 func (t *Trail) EventFailed(ctx context.Context, id string, status int, reason string) error {
-	return t.settleEvent(ctx, id, "state = 'failed', last_status = ?, last_error = ?", status, reason)
+	return t.settleEvent(ctx, id, "state = 'failed', last_status = ?, last_error = ?", status, storable(reason))
 }
 
 // settleEvent changes a pending event; one that another instance settled

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,12 +29,22 @@ const insertAttempt = `INSERT INTO audit_attempts (` + columns + `)
 
 // attemptArgs are the values of a's columns for insertAttempt.
 func attemptArgs(a Attempt) []any {
-	return []any{a.ID, toMillis(a.CreatedAt), nullMillis(a.CompletedAt), a.TechnicianOID,
-		a.TechnicianTID, a.TechnicianUPN, a.TechnicianName, a.TechnicianKey, a.TargetUser,
-		a.DeviceID, a.DeviceName, a.Route, a.FallbackRoute, a.Ticket, string(a.Outcome),
-		a.RefusedReason, a.GraphStatus, a.GraphErrorCode, a.GraphRequestID, a.ClientRequestID,
-		a.Duration.Milliseconds(), a.ClientIP, a.UserAgent, a.Instance, a.UserName, a.UserUPN, a.DeviceOS,
-		a.DuplicateOf, a.ConfirmedBy, string(a.Session.State), a.Session.Error, nullMillis(a.Session.At)}
+	return []any{a.ID, toMillis(a.CreatedAt), nullMillis(a.CompletedAt), storable(a.TechnicianOID),
+		storable(a.TechnicianTID), storable(a.TechnicianUPN), storable(a.TechnicianName), a.TechnicianKey, storable(a.TargetUser),
+		storable(a.DeviceID), storable(a.DeviceName), a.Route, a.FallbackRoute, storable(a.Ticket), string(a.Outcome),
+		a.RefusedReason, a.GraphStatus, storable(a.GraphErrorCode), storable(a.GraphRequestID), storable(a.ClientRequestID),
+		a.Duration.Milliseconds(), storable(a.ClientIP), storable(a.UserAgent), storable(a.Instance), storable(a.UserName),
+		storable(a.UserUPN), storable(a.DeviceOS), a.DuplicateOf, a.ConfirmedBy, string(a.Session.State),
+		storable(a.Session.Error), nullMillis(a.Session.At)}
+}
+
+// storable is s as a text column keeps it in both dialects. What the trail
+// records comes from Graph, the identity provider and the browser, and
+// PostgreSQL refuses a NUL or bytes that are not UTF-8 in text: a device
+// Intune names so must not make its requests unrecordable. NULs are
+// dropped, other bytes shown as U+FFFD.
+func storable(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 }
 
 // scanAttempt reads one row selected with columns.
