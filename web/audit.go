@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -106,6 +108,9 @@ func auditFilter(q url.Values) (pages.AuditFilter, audit.Filter, error) {
 		if !utf8.ValidString(v) {
 			return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badUTF8"))
 		}
+		if strings.ContainsFunc(v, unicode.IsControl) {
+			return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.controlCharacters"))
+		}
 		if utf8.RuneCountInString(v) > 256 {
 			return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.tooLong"))
 		}
@@ -123,6 +128,9 @@ func auditFilter(q url.Values) (pages.AuditFilter, audit.Filter, error) {
 	// "To" names a day: everything before the next one.
 	if f.To, err = day(form.To, 24*time.Hour); err != nil {
 		return form, f, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return form, f, echo.NewHTTPError(http.StatusBadRequest, i18n.M("audit.badRange", form.From, form.To))
 	}
 	return form, f, nil
 }

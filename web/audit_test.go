@@ -159,14 +159,20 @@ func TestAuditPageIsForAuditorsAndFilters(t *testing.T) {
 	// Each refusal gives its own reason.
 	for query, reason := range map[string]string{
 		"technician=%FF":                   "not valid UTF-8",
+		"device=LAPTOP%00":                 "control characters",
 		"user=" + strings.Repeat("a", 257): "longer than 256 characters",
 		"format=xml":                       "no other format",
 		"from=yesterday":                   "YYYY-MM-DD",
+		"from=2026-12-06&to=2026-12-01":    "starts on 2026-12-06, which is after 2026-12-01",
 	} {
 		resp := get(t, avery, s.portal.URL+"/audit?"+query)
 		if detail := document(t, resp).Find("[data-testid=problem-detail]").Text(); resp.StatusCode != http.StatusBadRequest || !strings.Contains(detail, reason) {
 			t.Errorf("/audit?%.40s: status %d, %q", query, resp.StatusCode, detail)
 		}
+	}
+
+	if resp := get(t, avery, s.portal.URL+"/audit?from=2026-12-06&to=2026-12-06"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a range of one day: status %d", resp.StatusCode)
 	}
 
 	resp := get(t, avery, s.portal.URL+"/audit?format=csv")

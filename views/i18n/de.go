@@ -359,6 +359,8 @@ var german = messages{
 	"audit.badFormat":         "Das Überwachungsprotokoll ist als Seite oder mit format=csv als CSV-Datei verfügbar; andere Formate gibt es nicht.",
 	"audit.badCursor":         "Dieser Seitenlink ist beschädigt; beginnen Sie wieder auf der ersten Seite.",
 	"audit.badUTF8":           "Ein Filter enthält Bytes, die kein Text sind (kein gültiges UTF-8).",
+	"audit.controlCharacters": "Ein Filter enthält Steuerzeichen, die in keinem aufgezeichneten Wert vorkommen.",
+	"audit.badRange":          "Der Zeitraum beginnt am %s, also nach %s, seinem letzten Tag: Nichts kann zutreffen.",
 	"audit.tooLong":           "Ein Filter ist länger als 256 Zeichen.",
 	"audit.badOutcome":        "Unbekanntes Ergebnis %s.",
 	"audit.badDate":           "Datumsangaben müssen im Format JJJJ-MM-TT angegeben werden; erhalten: %s.",

@@ -349,6 +349,8 @@ var english = messages{
 	"audit.badFormat":         "The audit trail comes as a page or, with format=csv, as CSV; there is no other format.",
 	"audit.badCursor":         "This page link is damaged; start again from the first page.",
 	"audit.badUTF8":           "A filter holds bytes that are not text (not valid UTF-8).",
+	"audit.controlCharacters": "A filter holds control characters, which no recorded value contains.",
+	"audit.badRange":          "The range starts on %s, which is after %s, its last day: nothing can match.",
 	"audit.tooLong":           "A filter is longer than 256 characters.",
 	"audit.badOutcome":        "Unknown outcome %s.",
 	"audit.badDate":           "Dates are written as YYYY-MM-DD, got %s.",
