@@ -163,6 +163,10 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 	if err != nil {
 		return err
 	}
+	again, err := againParam(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	attempt := h.newAttempt(c, route, ticket, facts)
 	if ok, wait := h.limit.Allow(attempt.TechnicianKey); !ok {
@@ -176,7 +180,7 @@ func (h *assistanceHandler) request(c echo.Context, route graph.Route, facts dev
 	if err != nil {
 		return err
 	}
-	begun, err := h.trail.Begin(ctx, attempt, duplicateWindow, c.FormValue("again"))
+	begun, err := h.trail.Begin(ctx, attempt, duplicateWindow, again)
 	var dup *audit.DuplicateError
 	switch {
 	case errors.As(err, &dup):

@@ -107,7 +107,12 @@ func TestDuplicateGuardShowsTheEarlierRequestAndAsksBeforeRepeating(t *testing.T
 	if n := len(s.sim.Actions()); n != 1 {
 		t.Fatalf("%d actions, want 1: the guard let a second request through", n)
 	}
-	if resp := s.assist(t, lee, path, url.Values{"again": {refusal}}); resp.StatusCode != http.StatusOK {
+	// An answer that names no refusal is refused as such, before the guard.
+	if resp := s.assist(t, lee, path, url.Values{"again": {"refusal\x00"}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(document(t, resp).Text(), "An attempt is named by its id") {
+		t.Fatalf("Request again naming no refusal: status %d", resp.StatusCode)
+	}
+	if resp := s.assist(t, lee, path, url.Values{"again": {strings.ToUpper(refusal)}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("confirmed Request again: status %d", resp.StatusCode)
 	}
 	if n := len(s.sim.Actions()); n != 2 {

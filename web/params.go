@@ -27,6 +27,16 @@ func ticketParam(c echo.Context) (string, error) {
 	return "", echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badTicket"))
 }
 
+// againParam reads the form's again: the refusal a "Request again"
+// answers, "" when none, as attempt ids are spelled (lower case).
+func againParam(c echo.Context) (string, error) {
+	v := strings.ToLower(c.FormValue("again"))
+	if v == "" || graph.IsGUID(v) {
+		return v, nil
+	}
+	return "", echo.NewHTTPError(http.StatusBadRequest, i18n.M("params.badAttempt"))
+}
+
 // pageTicket reads ?ticket= for a page. A malformed reference does not
 // block the page: the page shows it with a warning and records nothing,
 // while a request for assistance (ticketParam) refuses it.
