@@ -30,12 +30,13 @@ const insertAttempt = `INSERT INTO audit_attempts (` + columns + `)
 // attemptArgs are the values of a's columns for insertAttempt.
 func attemptArgs(a Attempt) []any {
 	return []any{a.ID, toMillis(a.CreatedAt), nullMillis(a.CompletedAt), storable(a.TechnicianOID),
-		storable(a.TechnicianTID), storable(a.TechnicianUPN), storable(a.TechnicianName), a.TechnicianKey, storable(a.TargetUser),
-		storable(a.DeviceID), storable(a.DeviceName), a.Route, a.FallbackRoute, storable(a.Ticket), string(a.Outcome),
-		a.RefusedReason, a.GraphStatus, storable(a.GraphErrorCode), storable(a.GraphRequestID), storable(a.ClientRequestID),
-		a.Duration.Milliseconds(), storable(a.ClientIP), storable(a.UserAgent), storable(a.Instance), storable(a.UserName),
-		storable(a.UserUPN), storable(a.DeviceOS), a.DuplicateOf, a.ConfirmedBy, string(a.Session.State),
-		storable(a.Session.Error), nullMillis(a.Session.At)}
+		storable(a.TechnicianTID), storable(a.TechnicianUPN), storable(a.TechnicianName), a.TechnicianKey,
+		storable(a.TargetUser), storable(a.DeviceID), storable(a.DeviceName), a.Route, a.FallbackRoute,
+		storable(a.Ticket), string(a.Outcome), a.RefusedReason, a.GraphStatus, storable(a.GraphErrorCode),
+		storable(a.GraphRequestID), storable(a.ClientRequestID), a.Duration.Milliseconds(), storable(a.ClientIP),
+		storable(a.UserAgent), storable(a.Instance), storable(a.UserName), storable(a.UserUPN),
+		storable(a.DeviceOS), a.DuplicateOf, a.ConfirmedBy, string(a.Session.State), storable(a.Session.Error),
+		nullMillis(a.Session.At)}
 }
 
 // storable is s as a text column keeps it in both dialects. What the trail
