@@ -616,6 +616,36 @@ func TestSearchTextIsCleanedOrRefusedInPlace(t *testing.T) {
 	}
 }
 
+// A page Graph could not be read for is headed by what happened: Graph
+// refusing the technician is theirs to take up (403, no "Try again"),
+// Graph not answering in time is worth another try (504).
+func TestAFailedReadIsHeadedByWhatHappened(t *testing.T) {
+	s := newStackWith(t, stackOptions{graphTimeout: 300 * time.Millisecond})
+	c := s.signedIn(t)
+	refused, hanging := s.sim.Tenant().Devices[40], s.sim.Tenant().Devices[41]
+	s.sim.SetDeviceFault(refused.ID, graphsim.Forbidden)
+	s.sim.SetDeviceFault(hanging.ID, graphsim.Hang)
+	for _, tt := range []struct {
+		device        graphsim.ManagedDevice
+		status        int
+		heading, says string
+		retry         bool
+	}{
+		{refused, http.StatusForbidden, "Not allowed", "Intune role", false},
+		{hanging, http.StatusGatewayTimeout, "Microsoft Graph did not answer in time", "did not answer in time", true},
+	} {
+		resp := get(t, c, s.portal.URL+"/devices/"+tt.device.ID)
+		doc := document(t, resp)
+		heading, detail := doc.Find("h1").Text(), doc.Find("[data-testid=problem-detail]").Text()
+		if resp.StatusCode != tt.status || heading != tt.heading || !strings.Contains(detail, tt.says) {
+			t.Errorf("%s: status %d, %q: %q", tt.heading, resp.StatusCode, heading, detail)
+		}
+		if retry := doc.Find("[data-testid=try-again]").Length() > 0; retry != tt.retry {
+			t.Errorf("%s: Try again offered: %v", tt.heading, retry)
+		}
+	}
+}
+
 // A failed search says which service failed: the directory answers for
 // people, not Intune.
 func TestAFailedSearchNamesTheDirectory(t *testing.T) {

@@ -64,9 +64,8 @@ func graphProblem(err error, what string) i18n.Text {
 	return i18n.M("graph.problem", i18n.M(what), explain(err))
 }
 
-// readFailure turns a failed Graph read into a 404, 503 (the read budget
-// is spent: Intune was not asked) or 502 page; what is the message that
-// says what could not be read.
+// readFailure turns a failed Graph read into the page that says so: 404,
+// or failureStatus's; what is the message that says what could not be read.
 func readFailure(c echo.Context, err error, what string) error {
 	noteError(c, err)
 	if graph.IsNotFound(err) {
@@ -75,14 +74,23 @@ func readFailure(c echo.Context, err error, what string) error {
 	return echo.NewHTTPError(failureStatus(c, err), graphProblem(err, what)).SetInternal(err)
 }
 
-// failureStatus is the status of a page Graph could not be read for: 503
-// with Retry-After when the read budget is spent (Intune was not asked),
-// else 502.
+// failureStatus is the status of a page Graph could not be read for, which
+// heads the page: 503 with Retry-After when the read budget is spent
+// (Intune was not asked); 403 when Graph refused the technician, which
+// trying again will not mend; 504 when Graph did not answer in time; else
+// 502.
 func failureStatus(c echo.Context, err error) int {
 	var busy *readbudget.Busy
-	if errors.As(err, &busy) {
+	var ge *graph.Error
+	var te *graph.TransportError
+	switch {
+	case errors.As(err, &busy):
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
 		return http.StatusServiceUnavailable
+	case errors.As(err, &ge) && ge.Status == http.StatusForbidden:
+		return http.StatusForbidden
+	case errors.As(err, &te) && errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway
 }
