@@ -106,6 +106,6 @@ func (h *devicesHandler) unread(c echo.Context, id string, m pages.DevicePage, e
 	name := m.Requests[0].Device
 	m.Page = pageFor(c, i18n.Data(name))
 	m.Device = components.DeviceProps{ID: id, Name: name}
-	m.Problem = graphProblem(err, "read.device")
+	m.Problem, m.RetryURL = graphProblem(err, "read.device"), retryURL(c, err)
 	return render(c, failureStatus(c, err), pages.Device(m))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -618,7 +619,8 @@ func TestSearchTextIsCleanedOrRefusedInPlace(t *testing.T) {
 
 // A page Graph could not be read for is headed by what happened: Graph
 // refusing the technician is theirs to take up (403, no "Try again"),
-// Graph not answering in time is worth another try (504).
+// Graph not answering in time is worth another try (504), Graph throttling
+// says when (503 with Retry-After).
 func TestAFailedReadIsHeadedByWhatHappened(t *testing.T) {
 	s := newStackWith(t, stackOptions{graphTimeout: 300 * time.Millisecond})
 	c := s.signedIn(t)
@@ -643,6 +645,37 @@ func TestAFailedReadIsHeadedByWhatHappened(t *testing.T) {
 		if retry := doc.Find("[data-testid=try-again]").Length() > 0; retry != tt.retry {
 			t.Errorf("%s: Try again offered: %v", tt.heading, retry)
 		}
+	}
+	// Graph throttling the read is the portal unavailable for a while, and
+	// says for how long.
+	s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.URL.Path, "/beta/deviceManagement/managedDevices/") {
+			return false
+		}
+		w.Header().Set("Retry-After", "9")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"error":{"code":"TooManyRequests","message":"x"}}`)
+		return true
+	})
+	throttled := get(t, c, s.portal.URL+"/devices/"+s.sim.Tenant().Devices[42].ID)
+	if doc := document(t, throttled); throttled.StatusCode != http.StatusServiceUnavailable || throttled.Header.Get("Retry-After") != "9" ||
+		doc.Find("h1").Text() != "Temporarily unavailable" || doc.Find("[data-testid=try-again]").Length() == 0 {
+		t.Errorf("a throttled read: status %d, Retry-After %q, %q", throttled.StatusCode, throttled.Header.Get("Retry-After"), doc.Find("h1").Text())
+	}
+	// So is a user page whose devices Graph refuses to list: the person
+	// and the reason, and no Try again.
+	s.failGraph(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/managedDevices") {
+			return false
+		}
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"error":{"code":"Forbidden","message":"x"}}`)
+		return true
+	})
+	adele, _ := s.sim.Tenant().UserByUPN(graphsim.DemoAdeleUPN)
+	page := document(t, get(t, c, s.portal.URL+"/users/"+adele.ID+"?fresh=1"))
+	if notice := page.Find("[data-testid=devices-problem]"); !strings.Contains(notice.Text(), "Intune role") || notice.Find("[data-testid=retry-read]").Length() != 0 {
+		t.Errorf("devices Graph refused to list: %q, Try again offered: %d", notice.Text(), notice.Find("[data-testid=retry-read]").Length())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -76,21 +77,46 @@ func readFailure(c echo.Context, err error, what string) error {
 
 // failureStatus is the status of a page Graph could not be read for, which
 // heads the page: 503 with Retry-After when the read budget is spent
-// (Intune was not asked); 403 when Graph refused the technician, which
-// trying again will not mend; 504 when Graph did not answer in time; else
-// 502.
+// (Intune was not asked) or Graph is throttling or unavailable; 403 when
+// Graph refused the technician, which trying again will not mend; 504 when
+// Graph did not answer in time; else 502.
 func failureStatus(c echo.Context, err error) int {
 	var busy *readbudget.Busy
 	var ge *graph.Error
 	var te *graph.TransportError
 	switch {
 	case errors.As(err, &busy):
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
-		return http.StatusServiceUnavailable
-	case errors.As(err, &ge) && ge.Status == http.StatusForbidden:
+		return unavailableFor(c, busy.RetryAfter)
+	case errors.As(err, &ge) && (ge.Status == http.StatusTooManyRequests || ge.Status == http.StatusServiceUnavailable):
+		return unavailableFor(c, ge.RetryAfter)
+	case refusedTechnician(err):
 		return http.StatusForbidden
 	case errors.As(err, &te) && errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway
+}
+
+// unavailableFor answers 503, saying when to try again if that is known.
+func unavailableFor(c echo.Context, wait time.Duration) int {
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	}
+	return http.StatusServiceUnavailable
+}
+
+// refusedTechnician says Graph refused the technician (403): a missing
+// Intune role or licence, which trying again does not mend.
+func refusedTechnician(err error) bool {
+	var ge *graph.Error
+	return errors.As(err, &ge) && ge.Status == http.StatusForbidden
+}
+
+// retryURL is where a page part Graph could not be read for tries again:
+// the page read fresh, or "" when trying again cannot help.
+func retryURL(c echo.Context, err error) string {
+	if refusedTechnician(err) {
+		return ""
+	}
+	return refreshURL(c)
 }

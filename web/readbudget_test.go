@@ -78,6 +78,9 @@ func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 	if requests := page.Find("[data-testid=user-requests]").Text(); !strings.Contains(requests, phone.DeviceName) {
 		t.Fatalf("the user page with the budget spent does not show the request on %s: %q", phone.DeviceName, requests)
 	}
+	if retry := page.Find("[data-testid=devices-problem] [data-testid=retry-read]"); retry.AttrOr("href", "") != "/users/"+adele.ID+"?fresh=1" {
+		t.Errorf("the devices' notice offers Try again at %q", retry.AttrOr("href", ""))
+	}
 	// So does the phone's own page, which cannot read the phone: it keeps
 	// the busy answer (503, Retry-After) but names the phone and lists its
 	// request, instead of an error page where the request vanished.
@@ -91,6 +94,9 @@ func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 	}
 	if requests := page.Find("[data-testid=device-requests]").Text(); !strings.Contains(requests, phone.DeviceName) || !strings.Contains(requests, "Accepted by Intune") {
 		t.Fatalf("the phone's page with the budget spent does not list its request: %q", requests)
+	}
+	if retry := page.Find("[data-testid=device-problem] [data-testid=retry-read]"); retry.AttrOr("href", "") != "/devices/"+phone.ID+"?fresh=1" {
+		t.Errorf("the phone's notice offers Try again at %q", retry.AttrOr("href", ""))
 	}
 	if n := s.intuneReads(); n > 4 {
 		t.Fatalf("%d Intune reads reached Graph on a budget of 4", n)

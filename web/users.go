@@ -82,7 +82,7 @@ func (h *usersHandler) page(c echo.Context) error {
 	}
 	if devicesErr != nil {
 		noteError(c, devicesErr)
-		m.DevicesProblem = graphProblem(devicesErr, "read.userDevices")
+		m.DevicesProblem, m.DevicesRetryURL = graphProblem(devicesErr, "read.userDevices"), retryURL(c, devicesErr)
 		// Without the devices there are no cards to show a request on:
 		// the person's latest requests come from the audit trail instead,
 		// so that one still in progress does not vanish from the page.
