@@ -81,6 +81,9 @@ func TestPagesSayIntuneIsBusyWhenTheReadBudgetIsSpent(t *testing.T) {
 	if retry := page.Find("[data-testid=devices-problem] [data-testid=retry-read]"); retry.AttrOr("href", "") != "/users/"+adele.ID+"?fresh=1" {
 		t.Errorf("the devices' notice offers Try again at %q", retry.AttrOr("href", ""))
 	}
+	if notice := strings.TrimSpace(page.Find("[data-testid=devices-problem]").Text()); !strings.HasSuffix(notice, "s. Try again") {
+		t.Errorf("the devices' notice reads %q", notice)
+	}
 	// So does the phone's own page, which cannot read the phone: it keeps
 	// the busy answer (503, Retry-After) but names the phone and lists its
 	// request, instead of an error page where the request vanished.
