@@ -67,8 +67,9 @@ func (h *authHandler) login(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		h.nameBrowser(c)
 		return render(c, http.StatusOK, pages.SignIn(pages.SignInPage{
-			StartURL:  loginURL(returnTo, true),
+			StartURL:  loginURL(returnTo, url.Values{"start": {"1"}}),
 			SignedOut: c.QueryParam("signed_out") != "",
+			NotDone:   c.QueryParam("not_done") != "",
 			Here:      returnTo, // signed out, it leads back here
 		}))
 	}

@@ -170,6 +170,48 @@ func TestHtmxRequestWithoutSessionGetsHXRedirect(t *testing.T) {
 	}
 }
 
+// A request for assistance clicked after the session ended is not sent,
+// and the sign-in page the browser is taken to says so: the technician
+// must not come back believing Intune was asked.
+func TestAnActionAfterTheSessionEndedSaysItWasNotDone(t *testing.T) {
+	s := newStack(t)
+	c := s.signedIn(t)
+	form := s.assistForm(t, c, "/devices/"+s.sim.Tenant().Devices[7].ID+"/assistance")
+	token := s.csrfToken(t, c)
+	page := s.portal.URL + "/devices/" + s.sim.Tenant().Devices[7].ID + "?ticket=INC-4"
+	if resp, err := c.PostForm(s.portal.URL+"/logout", url.Values{"csrf_token": {token}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.portal.URL+"/devices/"+s.sim.Tenant().Devices[7].ID+"/assistance", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Current-URL", page)
+	req.Header.Set("X-CSRF-Token", token)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	target := resp.Header.Get("HX-Redirect")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(target, "/login?") {
+		t.Fatalf("status %d, HX-Redirect %q", resp.StatusCode, target)
+	}
+	notice := document(t, get(t, c, s.portal.URL+target)).Find("[data-testid=not-done]").Text()
+	if !strings.Contains(notice, "nothing was sent to Intune") {
+		t.Errorf("the sign-in page after an action that was not done says %q", notice)
+	}
+	if n := len(s.sim.Actions()); n != 0 {
+		t.Fatalf("%d actions reached Graph without a session", n)
+	}
+	// Back from signing in, the technician is on the page they clicked on.
+	u, _ := url.Parse(target)
+	if got := u.Query().Get("return_to"); got != "/devices/"+s.sim.Tenant().Devices[7].ID+"?ticket=INC-4" {
+		t.Errorf("return_to %q", got)
+	}
+}
+
 func TestLogoutDestroysSession(t *testing.T) {
 	s := newStack(t)
 	c := browser(t)

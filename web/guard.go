@@ -90,27 +90,33 @@ func signInAgainWith(c echo.Context, claims string) error {
 		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil {
 			returnTo = u.RequestURI()
 		}
-		target := loginURL(returnTo, false)
-		if claims != "" {
-			target = loginURL(returnTo, true) + "&claims=" + url.QueryEscape(claims)
+		q := url.Values{}
+		switch {
+		case claims != "":
+			q.Set("start", "1")
+			q.Set("claims", claims)
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			// The sign-in page says that what was clicked was not done,
+			// so nobody comes back believing Intune was asked.
+			q.Set("not_done", "1")
 		}
-		c.Response().Header().Set("HX-Redirect", target)
+		c.Response().Header().Set("HX-Redirect", loginURL(returnTo, q))
 		return c.NoContent(http.StatusUnauthorized)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return echo.NewHTTPError(http.StatusUnauthorized, i18n.M("auth.sessionEnded"))
 	}
-	return c.Redirect(http.StatusSeeOther, loginURL(returnTo, false))
+	return c.Redirect(http.StatusSeeOther, loginURL(returnTo, nil))
 }
 
-// loginURL is the sign-in page (start=false) or the start of the flow.
-func loginURL(returnTo string, start bool) string {
-	q := url.Values{}
+// loginURL is the sign-in page with q (start=1 goes on to the identity
+// provider), coming back to returnTo.
+func loginURL(returnTo string, q url.Values) string {
+	if q == nil {
+		q = url.Values{}
+	}
 	if returnTo = auth.SafeReturnTo(returnTo); returnTo != "/" {
 		q.Set("return_to", returnTo)
-	}
-	if start {
-		q.Set("start", "1")
 	}
 	if len(q) == 0 {
 		return "/login"

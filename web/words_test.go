@@ -64,6 +64,7 @@ func everyState(t *testing.T, lang string) (*stack, []shown) {
 	// Signed out.
 	out0 := person()
 	keep("sign-in", at(out0, "/login?return_to=%2Fusers%2Fadele"))
+	keep("sign-in after an action that was not done", at(out0, "/login?not_done=1&return_to=%2Fusers%2Fadele"))
 	keep("unknown language", at(out0, "/language?to=xx"))
 	keep("sign-in link gone stale", at(out0, "/auth/callback?state=nonsense&code=nonsense"))
 	keep("provider refused", at(out0, "/auth/callback?error=access_denied&error_description=AADSTS50105"))

@@ -278,6 +278,7 @@ var german = messages{
 	"problem.backToSearch":     "Zurück zur Suche",
 	"signIn.title":             "Anmelden",
 	"signIn.signedOut":         "Sie haben sich abgemeldet.",
+	"signIn.notDone":           "Ihre Sitzung war abgelaufen, daher wurde Ihre letzte Aktion nicht ausgeführt: An Intune wurde nichts gesendet. Melden Sie sich an und versuchen Sie es dann erneut.",
 	"signIn.lead":              "assistdesk richtet sich an Helpdesk-Techniker. Melden Sie sich mit Ihrem Organisationskonto an, um Benutzer und ihre verwalteten Geräte zu finden.",
 	"user.devices":             "Verwaltete Geräte",
 	"user.devicesOrder":        "%d, zuletzt eingecheckte zuerst",

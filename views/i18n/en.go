@@ -268,6 +268,7 @@ var english = messages{
 	"problem.backToSearch":     "Back to the search",
 	"signIn.title":             "Sign in",
 	"signIn.signedOut":         "You have signed out.",
+	"signIn.notDone":           "Your session had ended, so what you last asked for was not done: nothing was sent to Intune. Sign in, then ask again.",
 	"signIn.lead":              "assistdesk is for helpdesk technicians. Sign in with your organisation account to find users and their managed devices.",
 	"user.devices":             "Managed devices",
 	"user.devicesOrder":        "%d, most recently checked in first",
